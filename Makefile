@@ -1,0 +1,58 @@
+# wagen: thin targets over the project's own scripts. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STACK  := deploy/local/stack
+# Connected tests fail (never skip) when a service is missing under `make test`.
+PYTEST := WAGEN_REQUIRE_STACK=1 $(BIN)/python -m pytest
+
+.PHONY: help venv stack-up stack-down stack-status migrate run test test-unit lint fmt typecheck
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "error: wagen needs Python >= 3.11 ($(PYTHON) is older); set PYTHON=python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(BIN)/.installed ## Create .venv with wagen and its dev tools
+
+stack-up: ## Start Kafka, PostgreSQL, Redis and OpenBao (installs what is missing)
+	@$(STACK) up
+
+stack-down: ## Stop exactly what stack-up started
+	@$(STACK) down
+
+stack-status: ## One line per local service
+	@$(STACK) status
+
+migrate: venv stack-up ## Apply database migrations
+	$(BIN)/wagen db migrate
+
+run: migrate ## Local stack + gateway + worker in the foreground (Ctrl-C stops them)
+	$(BIN)/wagen run
+
+lint: venv ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: venv ## Format and autofix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: venv ## mypy --strict on every package and the tests
+	$(BIN)/mypy
+
+test: venv stack-up lint typecheck ## Everything CI runs: stack, lint, types, all tests
+	@$(PYTEST); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$rc
+
+test-unit: venv ## Quick: tests that need no running services
+	$(BIN)/python -m pytest -m 'not connected'

@@ -1,0 +1,1 @@
+"""Everything that talks to Meta or Genesys: clients, signatures, translation, simulators."""

@@ -1,0 +1,1 @@
+"""The processes: the aiohttp gateway, the Faust worker, and the ``wagen`` CLI."""

@@ -1,0 +1,1 @@
+"""The aiohttp gateway: webhook ingress, tenant APIs, health and readiness."""

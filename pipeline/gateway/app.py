@@ -1,0 +1,48 @@
+"""Builds the gateway's aiohttp application and runs it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from pipeline.gateway.health import healthz, readyz
+from pipeline.gateway.keys import CHECKS_KEY, RESOURCES_KEY, SETTINGS_KEY
+from pipeline.gateway.readiness import dependency_checks
+from pipeline.resources import open_resources
+from pipeline.settings import WagenSettings
+
+log = logging.getLogger(__name__)
+
+
+async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with open_resources(app[SETTINGS_KEY]) as resources:
+        app[RESOURCES_KEY] = resources
+        app[CHECKS_KEY] = dependency_checks(resources)
+        yield
+
+
+def create_app(settings: WagenSettings) -> web.Application:
+    """The gateway application; its shared clients live for the app's lifespan."""
+    app = web.Application(client_max_size=settings.gateway.max_body_bytes)
+    app[SETTINGS_KEY] = settings
+    app.cleanup_ctx.append(_resources_ctx)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+def run_gateway(settings: WagenSettings) -> None:
+    """Serve until SIGINT/SIGTERM, then close every client."""
+    log.info(
+        "gateway starting",
+        extra={"host": settings.gateway.host, "port": settings.gateway.port},
+    )
+    web.run_app(
+        create_app(settings),
+        host=settings.gateway.host,
+        port=settings.gateway.port,
+        access_log=None,
+        print=None,
+    )

@@ -1,0 +1,13 @@
+"""Typed keys of what the gateway stores on its ``web.Application``."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from pipeline.gateway.readiness import Check
+from pipeline.resources import Resources
+from pipeline.settings import WagenSettings
+
+SETTINGS_KEY = web.AppKey("settings", WagenSettings)
+RESOURCES_KEY = web.AppKey("resources", Resources)
+CHECKS_KEY = web.AppKey("readiness_checks", dict[str, Check])

@@ -1,0 +1,52 @@
+"""Runs the gateway and the worker side by side for ``make run``, stopping both together.
+
+Production runs each as its own process (its own pod); this is the one-terminal developer
+view, where Ctrl-C must leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+
+_GRACE_S = 20.0
+
+
+def _spawn(command: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", command])  # noqa: S603
+
+
+def run_all(commands: tuple[str, ...] = ("gateway", "worker")) -> int:
+    """Start each ``wagen <command>``; when one exits or we are signalled, stop them all."""
+    children = [_spawn(c) for c in commands]
+    stopping = False
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.2)
+    finally:
+        _stop(children)
+    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
+    return 0 if stopping and not failed else 1
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + _GRACE_S
+    for child in children:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

@@ -1,0 +1,1 @@
+"""The Faust worker: the agents that move events between Kafka, Meta and Genesys."""

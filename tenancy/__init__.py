@@ -1,0 +1,1 @@
+"""Tenants, keys, credentials in Vault, quotas, usage, audit, and tenant-scoped storage."""

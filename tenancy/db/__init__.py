@@ -1,0 +1,1 @@
+"""PostgreSQL access: the connection pool, versioned migrations, tenant-scoped queries."""

@@ -1,0 +1,36 @@
+"""The asyncpg pool of a process: created once in its lifespan, closed in ``finally``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from tenancy.settings import PostgresSettings
+
+log = logging.getLogger(__name__)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # jsonb columns come back as Python objects rather than strings.
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+@asynccontextmanager
+async def postgres_pool(settings: PostgresSettings) -> AsyncIterator[asyncpg.Pool]:
+    """Open the pool (lazily connecting when ``pool_min_size`` is 0) and close it on exit."""
+    pool = await asyncpg.create_pool(
+        settings.dsn.get_secret_value(),
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        command_timeout=settings.command_timeout_s,
+        init=_init_connection,
+    )
+    log.info("postgres pool open", extra={"dsn": settings.dsn_for_logs})
+    try:
+        yield pool
+    finally:
+        await pool.close()

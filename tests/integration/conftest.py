@@ -1,0 +1,48 @@
+"""Factories for isolated resources on the real stack: each test gets its own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from pipeline.settings import WagenSettings
+from tenancy.db.migrate import migrate
+
+
+def _with_database(dsn: str, database: str) -> str:
+    return urlunsplit(urlsplit(dsn)._replace(path=f"/{database}"))
+
+
+@pytest.fixture
+async def empty_database(settings: WagenSettings) -> AsyncIterator[str]:
+    """DSN of a brand-new database, dropped after the test."""
+    admin_dsn = settings.postgres.dsn.get_secret_value()
+    name = f"wagen_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield _with_database(admin_dsn, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+async def migrated_database(empty_database: str) -> str:
+    """DSN of a throwaway database with every migration applied."""
+    conn = await asyncpg.connect(empty_database)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return empty_database
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """A name no other test (or earlier run) uses: for topics, groups, keys, paths."""
+    return f"test-{uuid.uuid4().hex[:12]}"
