@@ -22,7 +22,6 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
         settings.worker.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka.servers],
         broker_client_id=f"{settings.kafka.client_id}-worker",
-        broker_request_timeout=settings.kafka.request_timeout_ms / 1000,
         # Nothing we keep is a Faust table yet; in-memory stores need no RocksDB.
         store="memory://",
         topic_partitions=settings.worker.topic_partitions,
