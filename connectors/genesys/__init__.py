@@ -1,0 +1,1 @@
+"""The Genesys Cloud Open Messaging side of the connectors."""

@@ -1,0 +1,1 @@
+"""The Meta WhatsApp Cloud API side of the connectors."""
