@@ -1,0 +1,60 @@
+"""Where the shared vendor reference lives, and loaders for its recorded bodies and schemas.
+
+The reference sits beside the repository (``../shared/reference``), locally and in CI. A
+missing reference is an error at import, never a silent skip of the contract tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+META_SAMPLES = REFERENCE / "meta" / "samples"
+META_EXAMPLES = REFERENCE / "meta" / "examples"
+GENESYS_EXAMPLES = REFERENCE / "genesys" / "examples"
+GENESYS_SCHEMAS = REFERENCE / "genesys" / "schema"
+
+if not REFERENCE.is_dir():
+    raise RuntimeError(f"the vendor reference is missing: expected it at {REFERENCE}")
+
+
+def load_json(path: Path) -> Any:
+    """The JSON value of a reference file."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    """The rows of a reference TSV file (MANIFEST.tsv, EXPECTED.tsv), keyed by header."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def meta_sample_names() -> list[str]:
+    """The file names MANIFEST.tsv lists, in its order."""
+    return [row["file"] for row in read_tsv(META_SAMPLES / "MANIFEST.tsv")]
+
+
+def genesys_validator(kind: str, *, overlays: bool = False) -> Draft202012Validator:
+    """The strict JSON Schema validator of a Genesys payload kind (``inbound-message``...).
+
+    ``overlays`` picks the variant that also allows the fields seen on the wire but missing
+    from Genesys's typed models.
+    """
+    folder = "jsonschema-with-overlays" if overlays else "jsonschema"
+    schema = load_json(GENESYS_SCHEMAS / folder / f"{kind}.schema.json")
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def schema_errors(kind: str, body: Any, *, overlays: bool = False) -> list[str]:
+    """Every message the strict schema of ``kind`` has about ``body`` (empty when valid)."""
+    validator = genesys_validator(kind, overlays=overlays)
+    return [
+        f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)
+    ]
