@@ -27,6 +27,14 @@ class KafkaSettings(BaseModel):
     request_timeout_ms: int = Field(
         default=10_000, ge=1_000, description="Broker request timeout of producers and admin."
     )
+    partitions: int = Field(
+        default=12,
+        ge=1,
+        description="Partitions of wagen's main topics: the ceiling on worker parallelism.",
+    )
+    replication_factor: int = Field(
+        default=1, ge=1, description="Replicas of each wagen topic (3 on a production cluster)."
+    )
 
     @property
     def servers(self) -> list[str]:
