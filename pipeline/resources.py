@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from pipeline.kafka import KafkaProbe
 from pipeline.settings import WagenSettings
 from tenancy.db.pool import postgres_pool
+from tenancy.services import Tenancy, TenancyConfig, build_tenancy
 from tenancy.vault import VaultClient, vault_client
 
 log = logging.getLogger(__name__)
@@ -57,3 +58,17 @@ async def open_resources(settings: WagenSettings) -> AsyncIterator[Resources]:
             },
         )
         yield Resources(postgres=pool, redis=redis, vault=vault, kafka=kafka)
+
+
+def tenancy_config(settings: WagenSettings) -> TenancyConfig:
+    """The settings sections the tenancy services read."""
+    return TenancyConfig(
+        tenancy=settings.tenancy, admin=settings.admin, jwt=settings.jwt, vault=settings.vault
+    )
+
+
+def tenancy_services(settings: WagenSettings, resources: Resources) -> Tenancy:
+    """The tenancy service layer over this process's shared clients."""
+    return build_tenancy(
+        tenancy_config(settings), resources.postgres, resources.redis, resources.vault
+    )

@@ -12,7 +12,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tenancy.settings import PostgresSettings, RedisSettings, VaultSettings
+from tenancy.settings import (
+    AdminSettings,
+    JwtSettings,
+    PostgresSettings,
+    RedisSettings,
+    TenancySettings,
+    VaultSettings,
+)
 
 
 class KafkaSettings(BaseModel):
@@ -100,3 +107,7 @@ class WagenSettings(BaseSettings):
     gateway: GatewaySettings = GatewaySettings()
     worker: WorkerSettings = WorkerSettings()
     log: LogSettings = LogSettings()
+    tenancy: TenancySettings = TenancySettings()
+    # A section named `admin` makes the bootstrap token's variable WAGEN_ADMIN_TOKEN.
+    admin: AdminSettings = AdminSettings()
+    jwt: JwtSettings = JwtSettings()

@@ -1,4 +1,4 @@
-"""Settings sections for the stores tenancy owns: PostgreSQL, Redis and Vault.
+"""Settings sections tenancy owns: its stores (PostgreSQL, Redis, Vault) and the tenant layer.
 
 They are plain models; the process-level ``WagenSettings`` composes them and reads the
 environment, so nothing here reads env vars by itself.
@@ -6,9 +6,12 @@ environment, so nothing here reads env vars by itself.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 
 def censor_url(url: str) -> str:
@@ -93,3 +96,108 @@ class VaultSettings(BaseModel):
         default="wagen/tenants", description="Path under the mount where tenant credentials live."
     )
     timeout_s: float = Field(default=5.0, gt=0, description="HTTP timeout of each Vault call.")
+
+
+class PlanSettings(BaseModel):
+    """One commercial plan: what a tenant on it may do."""
+
+    model_config = ConfigDict(frozen=True)
+
+    monthly_messages: int | None = Field(
+        ge=0, description="Messages per calendar month; null means unlimited."
+    )
+    requests_per_second: int = Field(
+        default=10, ge=1, description="API rate limit when the tenant has no rate_limit of its own."
+    )
+
+
+class _PlanTable(dict[str, PlanSettings]):
+    """The default plans; prints as the JSON one would put in ``WAGEN_TENANCY_PLANS``."""
+
+    def __str__(self) -> str:
+        return json.dumps({name: plan.model_dump() for name, plan in self.items()})
+
+
+def _default_plans() -> dict[str, PlanSettings]:
+    return _PlanTable(
+        {
+            "starter": PlanSettings(monthly_messages=1_000, requests_per_second=10),
+            "professional": PlanSettings(monthly_messages=10_000, requests_per_second=50),
+            "enterprise": PlanSettings(monthly_messages=None, requests_per_second=200),
+        }
+    )
+
+
+class TenancySettings(BaseModel):
+    """Tenants: plans, API-key hashing, subdomain resolution, rate limits."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key_pepper: SecretStr = Field(
+        default=SecretStr("wagen-dev-pepper-change-me"),
+        description="Server secret keying the API-key hashes and credential fingerprints.",
+    )
+    base_domain: str | None = Field(
+        default=None,
+        description="Tenants resolve from Host `<subdomain>.<base_domain>`; unset turns it off.",
+    )
+    plans: dict[str, PlanSettings] = Field(
+        default_factory=_default_plans,
+        description="Plans as JSON: name -> {monthly_messages, requests_per_second}.",
+    )
+    default_plan: str = Field(
+        default="starter", description="Plan of a tenant created without one."
+    )
+    last_used_flush_s: float = Field(
+        default=30.0, gt=0, description="How often API-key last-used times are written in a batch."
+    )
+    redis_prefix: str = Field(
+        default="wagen:", description="Prefix of every Redis key tenancy writes (buckets, quotas)."
+    )
+
+    @field_validator("base_domain")
+    @classmethod
+    def _lower_domain(cls, value: str | None) -> str | None:
+        return value.lower().strip(".") if value else None
+
+    @model_validator(mode="after")
+    def _default_plan_exists(self) -> TenancySettings:
+        if self.default_plan not in self.plans:
+            raise ValueError(f"default_plan {self.default_plan!r} is not one of the plans")
+        return self
+
+
+class AdminSettings(BaseModel):
+    """Who may call the admin API."""
+
+    model_config = ConfigDict(frozen=True)
+
+    token: SecretStr | None = Field(
+        default=None,
+        description="Bootstrap admin bearer token; unset leaves admin JWTs as the only way in.",
+    )
+    jwt_role: str = Field(
+        default="wagen-admin", description="Role an admin JWT carries in its role claim."
+    )
+
+
+class JwtSettings(BaseModel):
+    """Bearer JWTs for tenants (``tenant_id`` claim) and admins (role claim)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    algorithm: Literal["HS256", "RS256"] = Field(
+        default="HS256", description="The one algorithm accepted; anything else is refused."
+    )
+    secret: SecretStr | None = Field(
+        default=None, description="HS256 shared secret; unset (with no key file) turns JWTs off."
+    )
+    public_key_file: Path | None = Field(default=None, description="RS256 PEM public key file.")
+    jwks_file: Path | None = Field(
+        default=None, description="RS256 JWKS file; the token's `kid` picks the key."
+    )
+    issuer: str | None = Field(default=None, description="Required `iss` when set.")
+    audience: str | None = Field(default=None, description="Required `aud` when set.")
+    tenant_claim: str = Field(default="tenant_id", description="Claim naming the tenant.")
+    role_claim: str = Field(default="roles", description="Claim listing roles (admin JWTs).")
+    leeway_s: int = Field(default=30, ge=0, description="Clock skew tolerated on exp and nbf.")

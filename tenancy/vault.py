@@ -10,9 +10,12 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import hvac
+import hvac.exceptions
 
 from tenancy.errors import TenancyError
 from tenancy.settings import VaultSettings
@@ -25,6 +28,26 @@ class VaultUnavailableError(TenancyError):
 
     retriable = True
     code = "vault_unavailable"
+
+
+class _MissingError(Exception):
+    """Internal: the KV path has no live version."""
+
+
+@dataclass(frozen=True)
+class KvVersion:
+    """Metadata of one KV v2 version."""
+
+    version: int
+    created_time: datetime
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, Any]) -> KvVersion:
+        """Parse Vault's ``{"version": 3, "created_time": "2024-...Z"}``."""
+        return cls(
+            version=int(metadata["version"]),
+            created_time=datetime.fromisoformat(metadata["created_time"].replace("Z", "+00:00")),
+        )
 
 
 class VaultClient:
@@ -55,6 +78,51 @@ class VaultClient:
             raise VaultUnavailableError(f"vault at {self._settings.url} is sealed")
         if not authenticated:
             raise VaultUnavailableError(f"vault at {self._settings.url} rejects our token")
+
+    async def kv_write(self, path: str, data: dict[str, Any]) -> KvVersion:
+        """Write a new version of the KV v2 secret at ``path`` (under the configured mount)."""
+        response = await self._call(
+            self._hvac.secrets.kv.v2.create_or_update_secret,
+            path=path,
+            secret=data,
+            mount_point=self._settings.kv_mount,
+        )
+        return KvVersion.from_metadata(response["data"])
+
+    async def kv_read(self, path: str) -> tuple[dict[str, Any], KvVersion] | None:
+        """The latest version's data and metadata, or None when nothing (live) is there."""
+        try:
+            response = await self._call(
+                self._hvac.secrets.kv.v2.read_secret_version,
+                path=path,
+                mount_point=self._settings.kv_mount,
+                raise_on_deleted_version=True,
+            )
+        except _MissingError:
+            return None
+        return response["data"]["data"], KvVersion.from_metadata(response["data"]["metadata"])
+
+    async def kv_delete_all(self, path: str) -> None:
+        """Destroy every version and the metadata at ``path`` (idempotent)."""
+        try:
+            await self._call(
+                self._hvac.secrets.kv.v2.delete_metadata_and_all_versions,
+                path=path,
+                mount_point=self._settings.kv_mount,
+            )
+        except _MissingError:
+            return
+
+    async def _call(self, method: Any, **kwargs: Any) -> Any:
+        try:
+            return await asyncio.to_thread(method, **kwargs)
+        except hvac.exceptions.InvalidPath as exc:
+            raise _MissingError from exc
+        except Exception as exc:  # requests/hvac raise many kinds; all mean "not usable now"
+            # The message names the failure only: hvac errors never carry the request body.
+            raise VaultUnavailableError(
+                f"vault {type(exc).__name__} at {self._settings.url}"
+            ) from exc
 
     def close(self) -> None:
         """Release the HTTP connection pool."""

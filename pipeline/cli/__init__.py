@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from pipeline.cli.db import db
 from pipeline.cli.processes import gateway, run, settings_cmd, worker
+from pipeline.cli.tenants import tenants
 from pipeline.cli.topics import topics
 from pipeline.logging import configure_logging
 from pipeline.settings import WagenSettings
@@ -30,7 +31,7 @@ def cli(ctx: click.Context) -> None:
     configure_logging(ctx.obj.log)
 
 
-for command in (gateway, worker, run, settings_cmd, db, topics):
+for command in (gateway, worker, run, settings_cmd, db, topics, tenants):
     cli.add_command(command)
 
 

@@ -7,11 +7,17 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from pipeline.gateway.errors import error_middleware
 from pipeline.gateway.health import healthz, readyz
 from pipeline.gateway.keys import CHECKS_KEY, RESOURCES_KEY, SETTINGS_KEY
 from pipeline.gateway.readiness import dependency_checks
-from pipeline.resources import open_resources
+from pipeline.resources import open_resources, tenancy_services
 from pipeline.settings import WagenSettings
+from tenancy.http.access import access_middleware
+from tenancy.http.context import TENANCY_KEY
+from tenancy.http.openapi import openapi_json
+from tenancy.http.routes import add_routes
+from tenancy.services import running
 
 log = logging.getLogger(__name__)
 
@@ -20,16 +26,24 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     async with open_resources(app[SETTINGS_KEY]) as resources:
         app[RESOURCES_KEY] = resources
         app[CHECKS_KEY] = dependency_checks(resources)
-        yield
+        async with running(tenancy_services(app[SETTINGS_KEY], resources)) as tenancy:
+            app[TENANCY_KEY] = tenancy
+            yield
 
 
 def create_app(settings: WagenSettings) -> web.Application:
     """The gateway application; its shared clients live for the app's lifespan."""
-    app = web.Application(client_max_size=settings.gateway.max_body_bytes)
+    app = web.Application(
+        client_max_size=settings.gateway.max_body_bytes,
+        # Errors outermost, so access failures (401/403/429) get the same JSON shape.
+        middlewares=[error_middleware, access_middleware],
+    )
     app[SETTINGS_KEY] = settings
     app.cleanup_ctx.append(_resources_ctx)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/openapi.json", openapi_json)
+    add_routes(app)
     return app
 
 

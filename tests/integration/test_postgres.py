@@ -73,15 +73,18 @@ async def test_a_failing_migration_leaves_nothing_half_done(migrated_database: s
 async def test_tracking_rejects_a_duplicate_vendor_message(migrated_database: str) -> None:
     conn = await asyncpg.connect(migrated_database)
     try:
-        await conn.execute("INSERT INTO tenants (tenant_id, name) VALUES ('acme', 'Acme')")
-        insert = (
-            "INSERT INTO message_tracking (tenant_id, direction, wa_id, wa_message_id) "
-            "VALUES ('acme', 'inbound', '15550001', 'wamid.X') ON CONFLICT DO NOTHING"
-        )
-        assert await conn.execute(insert) == "INSERT 0 1"
-        # At-least-once redelivery of the same Meta message is absorbed by the database.
-        assert await conn.execute(insert) == "INSERT 0 0"
-        count = await conn.fetchval("SELECT count(*) FROM message_tracking")
-        assert count == 1
+        # Row-level security: nothing is visible or writable without a scope.
+        async with conn.transaction():
+            await conn.execute("SELECT set_config('wagen.scope', 'platform', true)")
+            await conn.execute("INSERT INTO tenants (tenant_id, name) VALUES ('acme', 'Acme')")
+            insert = (
+                "INSERT INTO message_tracking (tenant_id, direction, wa_id, wa_message_id) "
+                "VALUES ('acme', 'inbound', '15550001', 'wamid.X') ON CONFLICT DO NOTHING"
+            )
+            assert await conn.execute(insert) == "INSERT 0 1"
+            # At-least-once redelivery of the same Meta message is absorbed by the database.
+            assert await conn.execute(insert) == "INSERT 0 0"
+            count = await conn.fetchval("SELECT count(*) FROM message_tracking")
+            assert count == 1
     finally:
         await conn.close()

@@ -1,0 +1,222 @@
+"""The shapes tenancy exchanges with callers: request bodies in, resources out.
+
+JSON uses camelCase (the seed's API did); Python uses snake_case. Inputs refuse unknown
+fields, so a typo is a 400 rather than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+SUBDOMAIN_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+WA_ID_PATTERN = r"^[0-9]{5,20}$"
+TenantStatus = Literal["active", "suspended", "deleted"]
+
+
+class ApiModel(BaseModel):
+    """Base of every API shape: camelCase on the wire, immutable once built."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        extra="forbid",
+        hide_input_in_errors=True,
+    )
+
+    def as_json(self) -> dict[str, Any]:
+        """The wire form: camelCase keys, JSON-safe values."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class TenantCreate(ApiModel):
+    """``POST /tenants``."""
+
+    tenant_id: str = Field(pattern=TENANT_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    subdomain: str | None = Field(default=None, pattern=SUBDOMAIN_PATTERN)
+    plan: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class TenantPatch(ApiModel):
+    """``PATCH /tenants/{id}``: only the fields present change; ``rateLimit: null`` clears."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    plan: str | None = Field(default=None, min_length=1, max_length=50)
+    status: Literal["active", "suspended"] | None = None
+    rate_limit: int | None = Field(default=None, gt=0, le=100_000)
+
+
+class Tenant(ApiModel):
+    """A tenant as the admin API shows it."""
+
+    tenant_id: str
+    name: str
+    subdomain: str | None
+    status: TenantStatus
+    plan: str
+    rate_limit: int | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+class UsageSummary(ApiModel):
+    """This calendar month's usage, shown in tenant listings."""
+
+    month: str
+    messages: int
+    monthly_limit: int | None
+
+
+class TenantListItem(Tenant):
+    """A tenant row of ``GET /tenants``."""
+
+    usage: UsageSummary
+
+
+class TenantPage(ApiModel):
+    """One page of tenants; pass ``nextCursor`` as ``cursor`` for the next."""
+
+    items: list[TenantListItem]
+    next_cursor: str | None
+
+
+class ApiKeyCreate(ApiModel):
+    """``POST /tenants/{id}/api-keys``."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ApiKeyInfo(ApiModel):
+    """A key as listings show it: never the secret, never the hash."""
+
+    key_id: str
+    prefix: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class CreatedApiKey(ApiKeyInfo):
+    """A key just created: ``key`` is shown this once and stored only as a keyed hash."""
+
+    key: str
+
+
+class TenantCreated(ApiModel):
+    """``POST /tenants`` answer: the tenant and its first key."""
+
+    tenant: Tenant
+    api_key: CreatedApiKey
+
+
+class CredentialsWrite(ApiModel):
+    """``POST /tenants/{id}/credentials``; ``credentials`` is validated by ``type``."""
+
+    type: Literal["meta", "genesys"]
+    credentials: dict[str, Any]
+
+
+class CredentialMeta(ApiModel):
+    """What is known about a stored credential without revealing it."""
+
+    type: Literal["meta", "genesys"]
+    version: int
+    updated_at: datetime
+    fingerprint: str
+
+
+class CredentialList(ApiModel):
+    """``GET /tenants/{id}/credentials``."""
+
+    items: list[CredentialMeta]
+
+
+class ApiKeyList(ApiModel):
+    """``GET /tenants/{id}/api-keys``."""
+
+    items: list[ApiKeyInfo]
+
+
+class MappingCreate(ApiModel):
+    """``POST /state/mapping``."""
+
+    wa_id: str = Field(pattern=WA_ID_PATTERN)
+    contact_name: str | None = Field(default=None, max_length=200)
+
+
+class Mapping(ApiModel):
+    """A WhatsApp user's conversation mapping within one tenant."""
+
+    wa_id: str
+    contact_name: str | None
+    phone_number_id: str | None
+    genesys_conversation_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime | None
+
+
+class MappingPage(ApiModel):
+    """``GET /state/conversations``."""
+
+    items: list[Mapping]
+    next_cursor: str | None
+
+
+class Stats(ApiModel):
+    """``GET /state/stats``."""
+
+    tenant_id: str
+    total_mappings: int
+    total_messages: int
+    active_conversations: int
+    today_messages: int
+    month_messages: int
+    plan: str
+    monthly_limit: int | None
+
+
+class UsageDay(ApiModel):
+    """One counter of one day."""
+
+    day: date
+    metric: str
+    value: int
+
+
+class UsageReport(ApiModel):
+    """``GET /tenants/{id}/usage``: daily counters and their totals over ``from``..``to``."""
+
+    tenant_id: str
+    from_: date = Field(alias="from")
+    to: date
+    days: list[UsageDay]
+    totals: dict[str, int]
+
+
+class AuditEntry(ApiModel):
+    """One line of the audit trail."""
+
+    audit_id: int
+    tenant_id: str
+    actor: str
+    action: str
+    target: str | None
+    details: dict[str, Any]
+    request_id: str | None
+    created_at: datetime
+
+
+class AuditPage(ApiModel):
+    """``GET /tenants/{id}/audit``, newest first."""
+
+    items: list[AuditEntry]
+    next_cursor: str | None

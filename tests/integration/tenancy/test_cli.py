@@ -1,0 +1,106 @@
+"""``wagen tenants ...`` as an operator runs it: a real process over the real stores."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+import asyncpg
+
+from pipeline.settings import WagenSettings
+from tenancy.db.scope import tenant_tx
+from tenancy.vault import VaultClient
+
+WAGEN = [sys.executable, "-m", "pipeline"]
+
+
+async def _wagen(settings: WagenSettings, *args: str, stdin: str = "") -> tuple[int, str, str]:
+    env = {
+        **os.environ,
+        "WAGEN_POSTGRES_DSN": settings.postgres.dsn.get_secret_value(),
+        "WAGEN_VAULT_TENANT_PREFIX": settings.vault.tenant_prefix,
+        "WAGEN_TENANCY_REDIS_PREFIX": settings.tenancy.redis_prefix,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        *WAGEN,
+        "tenants",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate(stdin.encode())
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_create_list_show_suspend_keys_credentials(
+    tenancy_settings: WagenSettings, vault: VaultClient
+) -> None:
+    s = tenancy_settings
+    code, out, _ = await _wagen(s, "create", "alpha", "--name", "Alpha", "--subdomain", "alpha")
+    assert code == 0
+    assert "api key (shown once): wk_" in out
+    code, out, _ = await _wagen(s, "list", "--json")
+    assert code == 0
+    assert [t["tenantId"] for t in json.loads(out)] == ["alpha"]
+    code, out, _ = await _wagen(s, "suspend", "alpha")
+    assert (code, out.strip()) == (0, "alpha: suspended")
+    code, out, _ = await _wagen(s, "show", "alpha", "--json")
+    assert json.loads(out)["status"] == "suspended"
+
+    code, out, _ = await _wagen(s, "keys", "create", "alpha", "--name", "ci", "--json")
+    key = json.loads(out)
+    code, out, _ = await _wagen(s, "keys", "revoke", "alpha", key["keyId"])
+    assert code == 0
+    code, out, _ = await _wagen(s, "keys", "list", "alpha", "--json")
+    assert [k["prefix"] for k in json.loads(out) if k["revokedAt"]] == [key["prefix"]]
+
+    creds = {
+        "clientId": "c",
+        "clientSecret": "cli-secret-xyz",
+        "region": "mypurecloud.com",
+        "integrationId": "i",
+        "outboundWebhookSecret": "w",
+    }
+    code, out, err = await _wagen(
+        s, "credentials", "set", "alpha", "genesys", stdin=json.dumps(creds)
+    )
+    assert code == 0, err
+    assert "cli-secret-xyz" not in out + err
+    code, out, _ = await _wagen(s, "credentials", "list", "alpha", "--json")
+    assert [c["type"] for c in json.loads(out)] == ["genesys"]
+
+
+async def test_exit_codes(tenancy_settings: WagenSettings) -> None:
+    assert (await _wagen(tenancy_settings, "show", "nobody"))[0] == 1
+    assert (await _wagen(tenancy_settings, "create", "Bad Id!", "--name", "x"))[0] == 2
+    assert (await _wagen(tenancy_settings, "create", "ok", "--name", "x", "--plan", "gold"))[0] == 2
+    bad_json = await _wagen(tenancy_settings, "credentials", "set", "ok", "meta", stdin="nope")
+    assert bad_json[0] == 2
+
+
+async def test_migrate_default_is_idempotent(
+    tenancy_settings: WagenSettings, pool: asyncpg.Pool
+) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "CREATE SCHEMA legacy; "
+            "CREATE TABLE legacy.conversation_mappings (wa_id text, contact_name text); "
+            "INSERT INTO legacy.conversation_mappings "
+            "VALUES ('15550001', 'Ann'), ('15550002', 'Bo')"
+        )
+    code, out, err = await _wagen(tenancy_settings, "migrate-default")
+    assert code == 0, err
+    assert "created tenant default" in out
+    assert "conversation_mappings: 2 rows moved" in out
+    code, out, _ = await _wagen(tenancy_settings, "migrate-default")
+    assert code == 0
+    assert "tenant default exists" in out
+    assert "conversation_mappings: 0 rows moved" in out
+    async with tenant_tx(pool, "default") as conn:
+        names = await conn.fetch("SELECT contact_name FROM conversation_mappings ORDER BY wa_id")
+    assert [r["contact_name"] for r in names] == ["Ann", "Bo"]

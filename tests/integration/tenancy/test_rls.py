@@ -1,0 +1,123 @@
+"""Row-level security: a forgotten WHERE still sees one tenant only, as the app role."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from pipeline.settings import WagenSettings
+from tenancy.audit import Actor
+from tenancy.db.scope import platform_tx, tenant_tx
+from tenancy.models import MappingCreate, TenantCreate
+from tenancy.services import Tenancy
+
+TENANT_TABLES = [
+    "tenant_api_keys",
+    "conversation_mappings",
+    "message_tracking",
+    "usage_daily",
+    "audit_log",
+]
+
+
+async def _two_tenants(tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool) -> None:
+    for tenant in ("tenant-a", "tenant-b"):
+        await tenancy.tenants.create(TenantCreate(tenant_id=tenant, name=tenant.upper()), admin)
+    await tenancy.state.upsert_mapping(
+        "tenant-a", MappingCreate(wa_id="15550001", contact_name="Ann"), admin
+    )
+    await tenancy.quota.consume("tenant-a", "starter")
+    async with tenant_tx(pool, "tenant-a") as conn:
+        await conn.execute(
+            "INSERT INTO message_tracking (tenant_id, direction, wa_id) "
+            "VALUES ('tenant-a', 'inbound', '15550001')"
+        )
+
+
+async def test_app_role_cannot_bypass_rls(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        role = await conn.fetchrow(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+        assert role is not None
+        assert (role["rolsuper"], role["rolbypassrls"]) == (False, False)
+        flags = await conn.fetch(
+            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+            "WHERE relname = ANY($1::text[])",
+            [*TENANT_TABLES, "tenants"],
+        )
+    assert len(flags) == len(TENANT_TABLES) + 1
+    assert all(f["relrowsecurity"] and f["relforcerowsecurity"] for f in flags)
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+async def test_raw_select_with_tenant_b_set_sees_nothing_of_a(
+    tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool, table: str
+) -> None:
+    await _two_tenants(tenancy, admin, pool)
+    async with tenant_tx(pool, "tenant-a") as conn:
+        assert await conn.fetchval(f"SELECT count(*) FROM {table}") > 0  # noqa: S608 (fixed names)
+    async with tenant_tx(pool, "tenant-b") as conn:
+        # No WHERE on purpose: the policy alone keeps tenant A's rows out.
+        rows = await conn.fetch(f"SELECT * FROM {table}")  # noqa: S608 (fixed names)
+        assert all(r["tenant_id"] == "tenant-b" for r in rows)
+        assert not [r for r in rows if r["tenant_id"] == "tenant-a"]
+
+
+async def test_no_scope_sees_nothing_and_writes_nothing(
+    tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool
+) -> None:
+    await _two_tenants(tenancy, admin, pool)
+    async with pool.acquire() as conn:
+        for table in [*TENANT_TABLES, "tenants"]:
+            assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 0  # noqa: S608
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(
+                "INSERT INTO conversation_mappings (tenant_id, wa_id) VALUES ('tenant-a', '1')"
+            )
+
+
+async def test_tenant_scope_cannot_write_into_another_tenant(
+    tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool
+) -> None:
+    await _two_tenants(tenancy, admin, pool)
+    async with tenant_tx(pool, "tenant-b") as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(
+                "INSERT INTO conversation_mappings (tenant_id, wa_id) VALUES ('tenant-a', '2')"
+            )
+    async with tenant_tx(pool, "tenant-b") as conn:
+        # An UPDATE without WHERE touches only tenant B's rows (none here).
+        assert (
+            await conn.execute("UPDATE conversation_mappings SET contact_name = 'x'") == "UPDATE 0"
+        )
+
+
+async def test_setting_does_not_leak_to_the_next_transaction(
+    tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool, tenancy_settings: WagenSettings
+) -> None:
+    await _two_tenants(tenancy, admin, pool)
+    dsn = tenancy_settings.postgres.dsn.get_secret_value()
+    single = await asyncpg.create_pool(dsn, min_size=1, max_size=1)
+    try:
+        async with tenant_tx(single, "tenant-a") as conn:
+            assert await conn.fetchval("SELECT count(*) FROM conversation_mappings") == 1
+        async with single.acquire() as conn:  # same physical connection, no scope set
+            assert await conn.fetchval("SELECT count(*) FROM conversation_mappings") == 0
+        async with platform_tx(single) as conn:
+            assert await conn.fetchval("SELECT count(*) FROM tenants") == 2
+    finally:
+        await single.close()
+
+
+async def test_audit_log_is_append_only(tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool) -> None:
+    await _two_tenants(tenancy, admin, pool)
+    async with platform_tx(pool) as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute("DELETE FROM audit_log")
+    async with platform_tx(pool) as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute("UPDATE audit_log SET actor = 'someone else'")
+    async with platform_tx(pool) as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute("TRUNCATE audit_log")
