@@ -62,6 +62,16 @@ class GatewaySettings(BaseModel):
     readiness_timeout_s: float = Field(
         default=2.0, gt=0, description="How long /readyz waits for each dependency."
     )
+    publish_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait for Kafka to store a webhook before answering 503.",
+    )
+    secrets_ttl_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long tenant status and webhook secrets are cached in process.",
+    )
 
 
 class WorkerSettings(BaseModel):

@@ -9,8 +9,17 @@ from aiohttp import web
 
 from pipeline.gateway.errors import error_middleware
 from pipeline.gateway.health import healthz, readyz
-from pipeline.gateway.keys import CHECKS_KEY, RESOURCES_KEY, SETTINGS_KEY
+from pipeline.gateway.keys import (
+    CHECKS_KEY,
+    PRODUCER_KEY,
+    RESOURCES_KEY,
+    SETTINGS_KEY,
+    TENANT_SECRETS_KEY,
+)
 from pipeline.gateway.readiness import dependency_checks
+from pipeline.gateway.tenant_secrets import TenantSecrets
+from pipeline.gateway.webhooks import add_webhook_routes
+from pipeline.producer import EventProducer
 from pipeline.resources import open_resources, tenancy_services
 from pipeline.settings import WagenSettings
 from tenancy.http.access import access_middleware
@@ -31,6 +40,24 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
             yield
 
 
+async def _ingress_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS_KEY]
+    tenancy = app[TENANCY_KEY]
+    app[TENANT_SECRETS_KEY] = TenantSecrets(
+        tenancy.tenants, tenancy.credentials, settings.gateway.secrets_ttl_s
+    )
+    producer = EventProducer(
+        settings.kafka,
+        publish_timeout_s=settings.gateway.publish_timeout_s,
+        max_request_bytes=settings.gateway.max_body_bytes,
+    )
+    app[PRODUCER_KEY] = producer
+    try:
+        yield
+    finally:
+        await producer.stop()
+
+
 def create_app(settings: WagenSettings) -> web.Application:
     """The gateway application; its shared clients live for the app's lifespan."""
     app = web.Application(
@@ -40,10 +67,12 @@ def create_app(settings: WagenSettings) -> web.Application:
     )
     app[SETTINGS_KEY] = settings
     app.cleanup_ctx.append(_resources_ctx)
+    app.cleanup_ctx.append(_ingress_ctx)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/openapi.json", openapi_json)
     add_routes(app)
+    add_webhook_routes(app)
     return app
 
 

@@ -15,6 +15,9 @@ import redis.exceptions
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from connectors.errors import SignatureError
+from connectors.meta.errors import MetaHandshakeError
+from pipeline.kafka import KafkaUnavailableError
 from schemas.errors import WagenError
 from tenancy.errors import (
     AuthenticationError,
@@ -40,6 +43,10 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     RateLimitedError: 429,
     QuotaExceededError: 429,
     VaultUnavailableError: 503,
+    SignatureError: 401,
+    # Meta's documented answer to a wrong verify token on the GET handshake.
+    MetaHandshakeError: 403,
+    KafkaUnavailableError: 503,
 }
 """HTTP status per error class; the nearest class in the MRO wins, else 500."""
 
