@@ -9,6 +9,7 @@ import click
 from pydantic import ValidationError
 
 from pipeline.cli.db import db
+from pipeline.cli.dryrun import parse, translate
 from pipeline.cli.processes import gateway, run, settings_cmd, worker
 from pipeline.cli.tenants import tenants
 from pipeline.cli.topics import topics
@@ -33,6 +34,8 @@ def cli(ctx: click.Context) -> None:
 
 for command in (gateway, worker, run, settings_cmd, db, topics, tenants):
     cli.add_command(command)
+cli.add_command(parse)
+cli.add_command(translate)
 
 
 def main() -> None:

@@ -1,0 +1,61 @@
+"""Translation between WhatsApp and Genesys Open Messaging: pure functions, no I/O.
+
+WhatsApp -> Genesys: :func:`event_to_genesys` (messages, statuses; webhook errors yield
+nothing). Genesys -> WhatsApp: :func:`parse_outbound` then :func:`outbound_to_meta` (or
+:func:`event_to_meta` on a :class:`~schemas.events.GenesysOutboundReceived`). Both return the
+HTTP calls wagen would make (:class:`GenesysCall`, :class:`MetaCall`), in order; run-time
+ids and lookups come in through :class:`GenesysTarget` and :class:`MetaTarget`. The pipeline
+and ``wagen translate`` use these same functions. Every mapping choice is in
+``docs/mapping.md``.
+"""
+
+from connectors.translate.calls import (
+    UPLOADED_MEDIA_ID,
+    GenesysCall,
+    GenesysEndpoint,
+    MediaUpload,
+    MetaCall,
+    MetaEndpoint,
+    UploadSource,
+)
+from connectors.translate.context import (
+    CustomerLookup,
+    GenesysTarget,
+    MediaLinker,
+    MetaTarget,
+    WamidLookup,
+    genesys_customer,
+    meta_recipient,
+)
+from connectors.translate.errors import GenesysPayloadError
+from connectors.translate.meta_content import split_text
+from connectors.translate.receipts import RECEIPT_STATUSES, status_to_genesys
+from connectors.translate.to_genesys import event_to_genesys, message_to_genesys, referenced_wamids
+from connectors.translate.to_meta import event_to_meta, outbound_to_meta, parse_outbound
+
+__all__ = [
+    "RECEIPT_STATUSES",
+    "UPLOADED_MEDIA_ID",
+    "CustomerLookup",
+    "GenesysCall",
+    "GenesysEndpoint",
+    "GenesysPayloadError",
+    "GenesysTarget",
+    "MediaLinker",
+    "MediaUpload",
+    "MetaCall",
+    "MetaEndpoint",
+    "MetaTarget",
+    "UploadSource",
+    "WamidLookup",
+    "event_to_genesys",
+    "event_to_meta",
+    "genesys_customer",
+    "message_to_genesys",
+    "meta_recipient",
+    "outbound_to_meta",
+    "parse_outbound",
+    "referenced_wamids",
+    "split_text",
+    "status_to_genesys",
+]

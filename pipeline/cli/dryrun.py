@@ -1,0 +1,201 @@
+"""``wagen parse`` and ``wagen translate``: the pipeline's parsing and translation, dry.
+
+For operators and debugging: feed a recorded vendor body (a file, or ``-`` for stdin) and see
+the events wagen would produce or the HTTP calls it would make, one compact JSON line each,
+keys sorted. Nothing is sent and nothing is stored. The code paths are the pipeline's own
+(:func:`~connectors.meta.webhook.split_webhook`, :mod:`connectors.translate`); only the
+run-time facts differ: ids known from the tenant's record or from tracking appear as
+placeholders (``{integrationId}``, ``{phone-number-id}``, ``{media-base-url}/<media id>``,
+``{genesys-message-id:<wamid>}``, ``{last-inbound-wamid:<customer>}``) unless ``--tenant``
+supplies them. Media links are not signed in a dry run.
+
+Exit codes: 0 done (no lines: a valid body with nothing to forward), 2 the body is invalid
+(one line on stderr naming the field) or the options are.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO, NoReturn, TypeVar
+
+import click
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from connectors.meta.payload import MetaPayloadError
+from connectors.meta.webhook import split_webhook
+from connectors.translate import (
+    GenesysPayloadError,
+    GenesysTarget,
+    MetaTarget,
+    event_to_genesys,
+    event_to_meta,
+    parse_outbound,
+)
+from schemas.events import GenesysOutboundReceived, WhatsAppEvent
+from schemas.parsing import describe_validation_error
+
+CommandT = TypeVar("CommandT", bound=Callable[..., Any])
+
+
+class DryRunTenant(BaseModel):
+    """What ``--tenant`` may set; every field defaults to a visible placeholder."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tenant_id: str = Field(default="dry-run", min_length=1)
+    integration_id: str = Field(default="{integrationId}", min_length=1)
+    phone_number_id: str = Field(default="{phone-number-id}", min_length=1)
+    media_base_url: str = Field(default="{media-base-url}", min_length=1)
+
+    def genesys_target(self) -> GenesysTarget:
+        """Translation context towards Genesys, tracking lookups answered by placeholders."""
+        base = self.media_base_url.rstrip("/")
+        return GenesysTarget(
+            integration_id=self.integration_id,
+            media_url=lambda media_id: f"{base}/{media_id}",
+            genesys_message_id=lambda wamid: f"{{genesys-message-id:{wamid}}}",
+        )
+
+    def meta_target(self) -> MetaTarget:
+        """Translation context towards Meta, the latest inbound wamid a placeholder."""
+        return MetaTarget(
+            phone_number_id=self.phone_number_id,
+            last_inbound_wamid=lambda customer: f"{{last-inbound-wamid:{customer}}}",
+        )
+
+
+TENANT_HELP = (
+    "Run-time facts instead of placeholders: KEY=VALUE (repeatable), or a JSON file holding "
+    "an object with those keys. Keys: tenant_id (default dry-run), integration_id, "
+    "phone_number_id, media_base_url (media links become MEDIA_BASE_URL/<media id>, unsigned)."
+)
+RECEIVED_HELP = (
+    "When the body was received, ISO 8601 with a time zone (default: now); fix it for "
+    "reproducible output (received_at, and the timestamp of webhook errors)."
+)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(2)
+
+
+def _tenant_fields(value: str) -> dict[str, Any]:
+    if "=" in value:
+        key, _, item = value.partition("=")
+        return {key.strip(): item.strip()}
+    try:
+        loaded = json.loads(Path(value).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        reason = f"{value}: not KEY=VALUE nor a readable JSON file ({exc})"
+        raise click.BadParameter(reason) from exc
+    if not isinstance(loaded, dict):
+        raise click.BadParameter(f"{value}: the JSON file must hold an object")
+    return loaded
+
+
+def _tenant(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> DryRunTenant:
+    fields: dict[str, Any] = {}
+    for value in values:
+        fields.update(_tenant_fields(value))
+    try:
+        return DryRunTenant.model_validate(fields)
+    except ValidationError as exc:
+        raise click.BadParameter(describe_validation_error(exc)) from exc
+
+
+def _received_at(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date-time") from exc
+    if parsed.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no time zone (add Z or +00:00)")
+    return parsed
+
+
+def _options(command: CommandT) -> CommandT:
+    """The options every dry-run command takes, and its FILE argument."""
+    command = click.option(
+        "--received-at", callback=_received_at, metavar="DATETIME", help=RECEIVED_HELP
+    )(command)
+    command = click.option(
+        "--tenant",
+        multiple=True,
+        callback=_tenant,
+        metavar="KEY=VALUE|FILE",
+        help=TENANT_HELP,
+    )(command)
+    return click.argument("source", metavar="FILE|-", type=click.File("rb"))(command)
+
+
+def _emit(values: Iterable[dict[str, Any]]) -> None:
+    for value in values:
+        click.echo(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+
+def _meta_events(
+    source: BinaryIO, tenant: DryRunTenant, received_at: datetime
+) -> list[WhatsAppEvent]:
+    try:
+        return split_webhook(source.read(), tenant.tenant_id, received_at)
+    except MetaPayloadError as exc:
+        _fail(f"{exc.field}: {exc.reason}")
+
+
+@click.group()
+def parse() -> None:
+    """Parse a vendor webhook body into wagen's events (dry run)."""
+
+
+@parse.command("meta")
+@_options
+def parse_meta(source: BinaryIO, tenant: DryRunTenant, received_at: datetime) -> None:
+    """One JSON line per event of a Meta webhook body: each message, status and error.
+
+    Each line is the event envelope (kind, message_id, customer, type, phone_number_id,
+    timestamp, event_id, tenant_id, received_at, payload...). Changes other than
+    ``messages`` (account updates, template statuses) yield no line.
+    """
+    _emit(event.model_dump(mode="json") for event in _meta_events(source, tenant, received_at))
+
+
+@click.group()
+def translate() -> None:
+    """Translate a vendor body into the HTTP calls wagen would make (dry run)."""
+
+
+@translate.command("meta-to-genesys")
+@_options
+def meta_to_genesys(source: BinaryIO, tenant: DryRunTenant, received_at: datetime) -> None:
+    """One JSON line {method, path, body} per Genesys call a Meta webhook body causes.
+
+    Messages become inbound messages or structured responses; delivered and failed statuses
+    become receipts; sent/read statuses and webhook errors yield nothing.
+    """
+    target = tenant.genesys_target()
+    events = _meta_events(source, tenant, received_at)
+    _emit(call.as_json() for event in events for call in event_to_genesys(event, target))
+
+
+@translate.command("genesys-to-meta")
+@_options
+def genesys_to_meta(source: BinaryIO, tenant: DryRunTenant, received_at: datetime) -> None:
+    """One JSON line {method, path, body} per Meta call a Genesys outbound webhook causes.
+
+    Attachments are an upload (/media) then a send whose media id is {uploaded-media-id};
+    typing is a mark-as-read with typing indicator; receipts and unknown types yield nothing.
+    """
+    try:
+        payload = parse_outbound(source.read(), tenant_id=tenant.tenant_id)
+        event = GenesysOutboundReceived.from_webhook(payload, tenant.tenant_id, received_at)
+        calls = event_to_meta(event, tenant.meta_target())
+    except GenesysPayloadError as exc:
+        _fail(f"{exc.field}: {exc.reason}")
+    _emit(call.as_json() for call in calls)

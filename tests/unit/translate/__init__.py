@@ -1,0 +1,1 @@
+"""Tests of connectors/translate: both directions, table by table, and the reference."""
