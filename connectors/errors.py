@@ -40,9 +40,53 @@ class ErrorCategory(StrEnum):
 
 
 class ConnectorError(WagenError):
-    """Category root for everything that talks to Meta or Genesys."""
+    """Category root for everything that talks to Meta or Genesys.
+
+    Attributes:
+        attempts: how many HTTP attempts were made before this error was raised (the
+            clients set it; 1 for an error that was not retried).
+    """
 
     code = "connector_error"
+    attempts: int = 1
+
+
+class ConnectorTransportError(ConnectorError):
+    """No usable HTTP answer: a timeout, a refused or reset connection, a truncated body.
+
+    Transient by nature, so retriable; but a request that may have reached the vendor
+    (``maybe_sent``) is not safe to repeat blindly when the call is not idempotent (a Meta
+    send has no idempotency key: a retry can deliver the message twice).
+
+    Attributes:
+        vendor: ``"meta"`` or ``"genesys"``.
+        operation: what was being done (``send``, ``media_upload``, ``token``...).
+        timed_out: the call's timeout expired (as opposed to a connection failure).
+        maybe_sent: the request may have been received and acted on by the vendor.
+        request_id: our ``X-Request-Id`` of the call, to find it in logs.
+    """
+
+    code = "connector_transport"
+    retriable = True
+    category: ClassVar[ErrorCategory] = ErrorCategory.RETRYABLE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str,
+        operation: str,
+        timed_out: bool,
+        maybe_sent: bool,
+        request_id: str,
+        tenant_id: str | None = None,
+    ) -> None:
+        super().__init__(message, tenant_id=tenant_id)
+        self.vendor = vendor
+        self.operation = operation
+        self.timed_out = timed_out
+        self.maybe_sent = maybe_sent
+        self.request_id = request_id
 
 
 class SignatureFailure(StrEnum):

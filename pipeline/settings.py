@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.settings import GenesysClientSettings, MetaClientSettings
 from tenancy.settings import (
     AdminSettings,
     JwtSettings,
@@ -121,3 +122,5 @@ class WagenSettings(BaseSettings):
     # A section named `admin` makes the bootstrap token's variable WAGEN_ADMIN_TOKEN.
     admin: AdminSettings = AdminSettings()
     jwt: JwtSettings = JwtSettings()
+    meta: MetaClientSettings = MetaClientSettings()
+    genesys: GenesysClientSettings = GenesysClientSettings()

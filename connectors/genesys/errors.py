@@ -122,6 +122,34 @@ class GenesysPermanentError(GenesysError):
     category = ErrorCategory.PERMANENT
 
 
+class GenesysCredentialsError(GenesysError):
+    """The OAuth client is wrong: the token endpoint refused it, or a fresh token got a 401.
+
+    Raised by the client, never by status alone: a 401 first means "refresh the token"; only
+    a refusal of the client credentials themselves means an operator must fix them.
+    """
+
+    code = "genesys_credentials_invalid"
+    category = ErrorCategory.CREDENTIALS_INVALID
+
+
+class GenesysAttachmentError(ConnectorError):
+    """An agent's attachment cannot go to WhatsApp: too large, or not a file we can fetch.
+
+    Not a failed API call (Genesys may have answered 200), so it has no HTTP status; the
+    receipt reason says what to tell Genesys in the ``Failed`` receipt.
+    """
+
+    code = "genesys_attachment"
+    category: ClassVar[ErrorCategory] = ErrorCategory.PERMANENT
+
+    def __init__(
+        self, message: str, *, receipt_reason: GenesysReceiptReason, tenant_id: str | None = None
+    ) -> None:
+        super().__init__(message, tenant_id=tenant_id)
+        self.receipt_reason = receipt_reason
+
+
 GENESYS_ERROR_CLASSES: Mapping[ErrorCategory, type[GenesysError]] = MappingProxyType(
     {
         ErrorCategory.RETRYABLE: GenesysRetryableError,

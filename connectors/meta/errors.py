@@ -38,6 +38,7 @@ class MetaError(ConnectorError):
         receipt_reason: the Genesys receipt reason this failure maps to.
         known_code: False when ``vendor_code`` is not in the table and the status decided.
         alert: True when an operator has to act (token, account, template, quality).
+        retry_after: seconds to wait, from the response's ``Retry-After`` header, if any.
     """
 
     code = "meta_error"
@@ -58,9 +59,11 @@ class MetaError(ConnectorError):
         receipt_reason: Receipt = Receipt.GENERAL_ERROR,
         known_code: bool = True,
         alert: bool = False,
+        retry_after: float | None = None,
         tenant_id: str | None = None,
     ) -> None:
         super().__init__(message, tenant_id=tenant_id)
+        self.retry_after = retry_after
         self.vendor_code = vendor_code
         self.error_subcode = error_subcode
         self.fbtrace_id = fbtrace_id
@@ -117,6 +120,12 @@ class MetaPermanentError(MetaError):
 
     code = "meta_permanent"
     category = ErrorCategory.PERMANENT
+
+
+class MetaMediaIntegrityError(MetaRetryableError):
+    """Downloaded media does not match the ``sha256`` Meta gave: look it up and fetch again."""
+
+    code = "meta_media_integrity"
 
 
 META_ERROR_CLASSES: Mapping[ErrorCategory, type[MetaError]] = MappingProxyType(
@@ -290,7 +299,11 @@ def _fallback(http_status: int | None) -> ErrorCategory:
 
 
 def classify_meta_error(
-    http_status: int | None, body: object, *, tenant_id: str | None = None
+    http_status: int | None,
+    body: object,
+    *,
+    retry_after: float | None = None,
+    tenant_id: str | None = None,
 ) -> MetaError:
     """Turn a Meta failure into the matching :class:`MetaError` (returned, not raised).
 
@@ -299,6 +312,7 @@ def classify_meta_error(
         body: a Graph error response (``{"error": {...}}``), one ``errors[]`` item of a
             webhook (``{"code", "title", "message", "error_data"}``), or either as raw
             ``bytes``/``str``. Anything unparseable is classified by status alone.
+        retry_after: the response's ``Retry-After`` in seconds, kept on the error.
         tenant_id: the tenant concerned.
     """
     error = _error_object(body)
@@ -327,6 +341,7 @@ def classify_meta_error(
         receipt_reason=rule.receipt_reason,
         known_code=known_code,
         alert=rule.alert,
+        retry_after=retry_after,
         tenant_id=tenant_id,
     )
 

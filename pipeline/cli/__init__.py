@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from pipeline.cli.db import db
 from pipeline.cli.dryrun import parse, translate
 from pipeline.cli.processes import gateway, run, settings_cmd, worker
+from pipeline.cli.sandbox import sandbox
 from pipeline.cli.tenants import tenants
 from pipeline.cli.topics import topics
 from pipeline.logging import configure_logging
@@ -36,6 +37,7 @@ for command in (gateway, worker, run, settings_cmd, db, topics, tenants):
     cli.add_command(command)
 cli.add_command(parse)
 cli.add_command(translate)
+cli.add_command(sandbox)
 
 
 def main() -> None:

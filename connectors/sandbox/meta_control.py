@@ -1,0 +1,250 @@
+"""The Meta simulator's control and inspection endpoints, and the webhooks it emits.
+
+Under ``/_sandbox``: register numbers, revoke tokens, seed media, open windows, queue
+failures, emit signed message and status webhooks, and read back every request received
+and every message accepted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any, Final, Literal
+
+import aiohttp
+from aiohttp import web
+from pydantic import Field
+
+from connectors.meta.errors import META_ERROR_CODES
+from connectors.sandbox.common import (
+    ControlModel,
+    FailureRule,
+    compact_json,
+    deliver_signed,
+    read_control,
+)
+from connectors.sandbox.ids import media_id, wamid
+from connectors.sandbox.meta_graph import META_KEY
+from connectors.sandbox.meta_state import MetaSandbox, NumberConfig, StoredMedia, digits
+from connectors.signatures import sign_meta
+from schemas.meta import WebhookPayload
+
+SESSION_KEY: Final = web.AppKey("meta_webhook_session", aiohttp.ClientSession)
+
+
+class RevokeToken(ControlModel):
+    """``POST /_sandbox/tokens/revoke``: the token answers 190 from now on."""
+
+    access_token: str = Field(min_length=1)
+
+
+class MediaSeed(ControlModel):
+    """``POST /_sandbox/media``: store a file as if uploaded (``id`` optional)."""
+
+    phone_number_id: str
+    data_b64: str
+    mime_type: str
+    id: str | None = Field(default=None, pattern=r"^[0-9]{1,30}$")
+    filename: str | None = None
+
+
+class WindowSet(ControlModel):
+    """``POST /_sandbox/windows``: the customer last wrote ``age_s`` seconds ago."""
+
+    phone_number_id: str
+    wa_id: str
+    age_s: float = Field(default=0.0, ge=0)
+
+
+class ImageIn(ControlModel):
+    """The image of an emitted inbound message."""
+
+    data_b64: str
+    mime_type: str = "image/jpeg"
+    caption: str | None = None
+
+
+class InboundMessage(ControlModel):
+    """``POST /_sandbox/webhooks/message``: a customer writes (this opens the window).
+
+    Give ``text``, ``image``, or a raw ``type`` + ``content`` for any other kind.
+    """
+
+    phone_number_id: str
+    from_: str = Field(alias="from", pattern=r"^[0-9]{5,20}$")
+    name: str = "Ana Souza"
+    text: str | None = None
+    image: ImageIn | None = None
+    type: str | None = None
+    content: dict[str, Any] | None = None
+
+
+class StatusOut(ControlModel):
+    """``POST /_sandbox/webhooks/status``: Meta reports on one of our sent messages."""
+
+    phone_number_id: str
+    id: str = Field(min_length=1)
+    status: Literal["sent", "delivered", "read", "failed", "played"]
+    recipient_id: str | None = None
+    error_code: int | None = None
+
+
+def _decode(data_b64: str) -> bytes:
+    try:
+        return base64.b64decode(data_b64, validate=True)
+    except binascii.Error:
+        raise web.HTTPUnprocessableEntity(text="data_b64 is not base64") from None
+
+
+def _number(sandbox: MetaSandbox, phone_number_id: str) -> NumberConfig:
+    number = sandbox.numbers.get(phone_number_id)
+    if number is None:
+        raise web.HTTPNotFound(text=f"no number {phone_number_id} registered")
+    return number
+
+
+async def add_number(request: web.Request) -> web.Response:
+    """Register (or replace) a business number; its token becomes valid again."""
+    config = await read_control(request, NumberConfig)
+    sandbox = request.app[META_KEY]
+    sandbox.numbers[config.phone_number_id] = config
+    sandbox.revoked.discard(config.access_token)
+    return web.json_response({"phone_number_id": config.phone_number_id})
+
+
+async def revoke_token(request: web.Request) -> web.Response:
+    """Revoke a token."""
+    body = await read_control(request, RevokeToken)
+    request.app[META_KEY].revoked.add(body.access_token)
+    return web.json_response({"revoked": True})
+
+
+async def seed_media(request: web.Request) -> web.Response:
+    """Store a file under a number."""
+    body = await read_control(request, MediaSeed)
+    ident = body.id or media_id()
+    request.app[META_KEY].media[ident] = StoredMedia(
+        ident, body.phone_number_id, _decode(body.data_b64), body.mime_type, body.filename
+    )
+    return web.json_response({"id": ident})
+
+
+async def set_window(request: web.Request) -> web.Response:
+    """Set when a customer last wrote."""
+    body = await read_control(request, WindowSet)
+    request.app[META_KEY].open_window(body.phone_number_id, body.wa_id, age_s=body.age_s)
+    return web.json_response({"wa_id": digits(body.wa_id)})
+
+
+async def add_failure(request: web.Request) -> web.Response:
+    """Queue a failure rule."""
+    rule = await read_control(request, FailureRule)
+    request.app[META_KEY].failures.add(rule)
+    return web.json_response(rule.model_dump(), status=201)
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    """Every request received (filter with ``?operation=&scope=&status=``)."""
+    return web.json_response({"requests": request.app[META_KEY].requests.select(request.query)})
+
+
+async def list_sent(request: web.Request) -> web.Response:
+    """Every message accepted, with its wamid."""
+    return web.json_response({"sent": request.app[META_KEY].sent})
+
+
+def _envelope(number: NumberConfig, value: dict[str, Any]) -> dict[str, Any]:
+    metadata = {
+        "display_phone_number": number.display_phone_number,
+        "phone_number_id": number.phone_number_id,
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": number.waba_id,
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {"messaging_product": "whatsapp", "metadata": metadata, **value},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+async def _emit(request: web.Request, number: NumberConfig, body: dict[str, Any]) -> web.Response:
+    if number.webhook_url is None or number.app_secret is None:
+        raise web.HTTPConflict(text="the number has no webhook_url and app_secret")
+    # Our own schema must accept what we emit, or the simulator would test nothing.
+    WebhookPayload.model_validate(body)
+    raw = compact_json(body, ascii_only=True)
+    status = await deliver_signed(
+        request.app[SESSION_KEY], number.webhook_url, raw, sign_meta(raw, number.app_secret)
+    )
+    return web.json_response({"delivery_status": status, "body": body})
+
+
+async def emit_message(request: web.Request) -> web.Response:
+    """Emit an inbound message webhook; the customer's window opens."""
+    spec = await read_control(request, InboundMessage)
+    sandbox = request.app[META_KEY]
+    number = _number(sandbox, spec.phone_number_id)
+    now = sandbox.clock()
+    message: dict[str, Any] = {
+        "from": spec.from_,
+        "id": wamid(spec.from_, outbound=False),
+        "timestamp": str(int(now)),
+    }
+    if spec.image is not None:
+        data = _decode(spec.image.data_b64)
+        stored = StoredMedia(media_id(), number.phone_number_id, data, spec.image.mime_type)
+        sandbox.media[stored.id] = stored
+        image = {"id": stored.id, "mime_type": stored.mime_type, "sha256": _b64_sha(stored)}
+        if spec.image.caption:
+            image["caption"] = spec.image.caption
+        message.update(type="image", image=image)
+    elif spec.text is not None:
+        message.update(type="text", text={"body": spec.text})
+    elif spec.type is not None:
+        message.update({"type": spec.type, spec.type: spec.content or {}})
+    else:
+        raise web.HTTPUnprocessableEntity(text="give text, image, or type and content")
+    sandbox.open_window(number.phone_number_id, spec.from_)
+    contacts = [{"profile": {"name": spec.name}, "wa_id": spec.from_}]
+    return await _emit(
+        request, number, _envelope(number, {"contacts": contacts, "messages": [message]})
+    )
+
+
+async def emit_status(request: web.Request) -> web.Response:
+    """Emit a status webhook for a message we sent (``failed`` carries ``error_code``)."""
+    spec = await read_control(request, StatusOut)
+    sandbox = request.app[META_KEY]
+    number = _number(sandbox, spec.phone_number_id)
+    sent = next((s for s in sandbox.sent if s["wamid"] == spec.id), None)
+    recipient = spec.recipient_id or (digits(sent["body"]["to"]) if sent else None)
+    if recipient is None:
+        raise web.HTTPUnprocessableEntity(text="unknown wamid: give recipient_id")
+    status: dict[str, Any] = {
+        "id": spec.id,
+        "status": spec.status,
+        "timestamp": str(int(sandbox.clock())),
+        "recipient_id": recipient,
+    }
+    callback = sent["body"].get("biz_opaque_callback_data") if sent else None
+    if callback:
+        status["biz_opaque_callback_data"] = callback
+    if spec.status == "failed":
+        code = spec.error_code or 131000
+        rule = META_ERROR_CODES.get(code)
+        title = rule.reason if rule else "Something went wrong"
+        status["errors"] = [
+            {"code": code, "title": title, "message": title, "error_data": {"details": title}}
+        ]
+    return await _emit(request, number, _envelope(number, {"statuses": [status]}))
+
+
+def _b64_sha(stored: StoredMedia) -> str:
+    return base64.b64encode(bytes.fromhex(stored.sha256_hex)).decode("ascii")

@@ -1,0 +1,112 @@
+"""The Meta simulator's memory: business numbers and their tokens, windows, media, sends.
+
+Everything a test can set lives here, behind the control endpoints of
+:mod:`connectors.sandbox.meta_control`; the Graph handlers of
+:mod:`connectors.sandbox.meta_graph` only read and append.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import Field
+
+from connectors.sandbox.common import ControlModel, FailurePlan, RequestLog
+
+WINDOW_S = 24 * 3600
+"""The customer service window: 24 hours from the customer's last message."""
+
+MEDIA_URL_TTL_S = 300
+"""How long a media download URL works (Meta: 5 minutes)."""
+
+
+class NumberConfig(ControlModel):
+    """``POST /_sandbox/numbers``: a business number, the token allowed to use it, and where
+    its webhooks go.
+    """
+
+    phone_number_id: str = Field(pattern=r"^[0-9]{1,30}$")
+    access_token: str = Field(min_length=1)
+    app_secret: str | None = Field(default=None, min_length=1)
+    webhook_url: str | None = None
+    display_phone_number: str = "15550001111"
+    waba_id: str = "102290129340398"
+
+
+@dataclass
+class StoredMedia:
+    """An uploaded (or customer-sent) file."""
+
+    id: str
+    phone_number_id: str
+    data: bytes = field(repr=False)
+    mime_type: str
+    filename: str | None = None
+
+    @property
+    def sha256_hex(self) -> str:
+        """Hex SHA-256 (the look-up answer's spelling)."""
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class MetaSandbox:
+    """The whole state of one Meta simulator.
+
+    Attributes:
+        numbers: registered business numbers by phone number id.
+        revoked: tokens that now answer 190.
+        last_inbound: (phone number id, wa_id) -> time of the customer's last message.
+        media: stored files by media id.
+        sent: every accepted send, in order (``wamid``, ``phone_number_id``, ``body``).
+        clock: wall-clock seconds (tests may replace it).
+        window_s: the customer service window.
+        url_secret: signs media download URLs.
+    """
+
+    numbers: dict[str, NumberConfig] = field(default_factory=dict)
+    revoked: set[str] = field(default_factory=set)
+    last_inbound: dict[tuple[str, str], float] = field(default_factory=dict)
+    media: dict[str, StoredMedia] = field(default_factory=dict)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    failures: FailurePlan = field(default_factory=FailurePlan)
+    requests: RequestLog = field(default_factory=RequestLog)
+    clock: Callable[[], float] = time.time
+    window_s: float = WINDOW_S
+    url_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+
+    def token_known(self, token: str) -> bool:
+        """Whether ``token`` belongs to some number and is not revoked."""
+        if token in self.revoked:
+            return False
+        return any(hmac.compare_digest(n.access_token, token) for n in self.numbers.values())
+
+    def may_use(self, token: str, phone_number_id: str) -> bool:
+        """Whether ``token`` is the token of ``phone_number_id``."""
+        number = self.numbers.get(phone_number_id)
+        return number is not None and hmac.compare_digest(number.access_token, token)
+
+    def open_window(self, phone_number_id: str, wa_id: str, *, age_s: float = 0.0) -> None:
+        """Record that the customer wrote ``age_s`` seconds ago."""
+        self.last_inbound[(phone_number_id, digits(wa_id))] = self.clock() - age_s
+
+    def window_open(self, phone_number_id: str, to: str) -> bool:
+        """Whether a free-form message may go to ``to`` now."""
+        last = self.last_inbound.get((phone_number_id, digits(to)))
+        return last is not None and self.clock() - last <= self.window_s
+
+    def media_signature(self, media_id: str, expires: int) -> str:
+        """The ``hash`` of a download URL: binds the media id to its expiry."""
+        message = f"{media_id}:{expires}".encode()
+        return hmac.new(self.url_secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+def digits(number: str) -> str:
+    """A phone number reduced to its digits (``+55 11 98765-4321`` -> ``5511987654321``)."""
+    return "".join(ch for ch in number if ch.isdigit())

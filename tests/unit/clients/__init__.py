@@ -1,0 +1,1 @@
+"""Clients against the simulators, over real loopback HTTP."""
