@@ -7,18 +7,29 @@ time; the entry point builds one from settings.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import faust
+from aiokafka.admin import AIOKafkaAdminClient
 
 from pipeline.settings import WagenSettings
+from pipeline.topics import TOPICS, WA_EVENTS, WA_WEBHOOKS, dlq_topic, ensure_topics
+from pipeline.worker.split_meta import register_split_agent
 
 log = logging.getLogger(__name__)
 
 
+def _raw_topic(app: faust.App, name: str) -> faust.TopicT:
+    # Bytes in, bytes out: agents parse with pydantic themselves (one model system).
+    return app.topic(
+        name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
+
+
 def create_worker_app(settings: WagenSettings) -> faust.App:
-    """The worker's Faust app, configured from settings."""
-    return faust.App(
+    """The worker's Faust app, configured from settings, with every agent attached."""
+    app = faust.App(
         settings.worker.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka.servers],
         broker_client_id=f"{settings.kafka.client_id}-worker",
@@ -31,10 +42,33 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
         web_enabled=False,
         autodiscover=False,
     )
+    register_split_agent(
+        app,
+        source=_raw_topic(app, WA_WEBHOOKS),
+        events=_raw_topic(app, WA_EVENTS),
+        dlq=_raw_topic(app, dlq_topic(WA_WEBHOOKS)),
+    )
+    return app
+
+
+async def _ensure_topics(settings: WagenSettings) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.servers)
+    await admin.start()
+    try:
+        await ensure_topics(
+            admin,
+            TOPICS,
+            partitions=settings.kafka.partitions,
+            replication_factor=settings.kafka.replication_factor,
+        )
+    finally:
+        await admin.close()
 
 
 def run_worker(settings: WagenSettings) -> None:
     """Run the worker until SIGINT/SIGTERM; Faust leaves the consumer group cleanly."""
+    # The agents subscribe to wagen's topics: make sure they exist, as declared.
+    asyncio.run(_ensure_topics(settings))
     app = create_worker_app(settings)
     log.info(
         "worker starting",

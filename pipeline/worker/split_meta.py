@@ -1,0 +1,88 @@
+"""Agent: one raw Meta webhook (``wa.webhooks``) → one event per message, status and error.
+
+Events go to ``wa.events`` keyed ``tenant:customer`` so each conversation keeps its order.
+A body that cannot be parsed goes to ``wa.webhooks.dlq`` with the offending field named;
+it was already acknowledged to Meta, so dropping it would lose it.
+
+Faust publishes what an agent sends while handling a record before it commits that
+record's offset, so a crash replays the webhook rather than losing events; the events'
+deterministic ids let the next agent drop the resulting duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import faust
+
+from connectors.meta.payload import MetaPayloadError
+from connectors.meta.webhook import split_webhook
+from pipeline.worker.records import RecordContext, dlq_headers
+from schemas.events import WhatsAppEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A record to publish: where, with which key, value and headers."""
+
+    destination: Literal["events", "dlq"]
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def route_webhook(value: bytes, headers: Mapping[str, bytes], source_topic: str) -> list[Outgoing]:
+    """What to publish for one raw webhook record (pure: no I/O)."""
+    try:
+        context = RecordContext.from_headers(headers)
+        events: list[WhatsAppEvent] = split_webhook(value, context.tenant_id, context.received_at)
+    except (MetaPayloadError, ValueError) as exc:
+        code = exc.code if isinstance(exc, MetaPayloadError) else "bad_record"
+        return [
+            Outgoing(
+                "dlq",
+                key=headers.get("tenant_id", b""),
+                value=value,
+                headers=dlq_headers(
+                    headers, source_topic=source_topic, error_code=code, error=str(exc)
+                ),
+            )
+        ]
+    return [
+        Outgoing(
+            "events",
+            key=event.key.encode(),
+            value=event.model_dump_json().encode(),
+            headers=context.headers(kind=event.kind, event_id=str(event.event_id)),
+        )
+        for event in events
+    ]
+
+
+def register_split_agent(
+    app: faust.App, source: faust.TopicT, events: faust.TopicT, dlq: faust.TopicT
+) -> None:
+    """Attach the split agent to ``app``."""
+    source_name = next(iter(source.topics))
+    destinations = {"events": events, "dlq": dlq}
+
+    async def split_meta_webhooks(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+        async for record in stream.events():
+            headers = dict(record.headers or {})
+            value = record.value if isinstance(record.value, bytes) else b""
+            for out in route_webhook(value, headers, source_name):
+                topic = destinations[out.destination]
+                await topic.send(key=out.key, value=out.value, headers=out.headers)
+                if out.destination == "dlq":
+                    log.warning(
+                        "webhook dead-lettered",
+                        extra={"tenant_id": headers.get("tenant_id", b"").decode()},
+                    )
+            yield None
+
+    app.agent(source, name="split_meta_webhooks")(split_meta_webhooks)
