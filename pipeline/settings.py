@@ -84,6 +84,10 @@ class WorkerSettings(BaseModel):
     topic_partitions: int = Field(
         default=6, ge=1, description="Partitions of the Faust app's own internal topics."
     )
+    new_group_offset: Literal["earliest", "latest"] = Field(
+        default="earliest",
+        description="Where a brand-new consumer group starts: earliest loses nothing.",
+    )
 
 
 class LogSettings(BaseModel):

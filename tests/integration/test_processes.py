@@ -3,55 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 
 from aiokafka.admin import AIOKafkaAdminClient
 
 from pipeline.settings import WagenSettings
-from tests.conftest import REPO_ROOT, free_port
-
-
-def _wagen(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "pipeline", *args],
-        cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-async def _group_state(admin: AIOKafkaAdminClient, group: str) -> tuple[str, int]:
-    [description] = await admin.describe_consumer_groups([group])
-    [entry] = description.groups
-    # (error_code, group_id, state, protocol_type, protocol, members, ...)
-    return entry[2], len(entry[5])
+from tests.conftest import free_port
+from tests.integration.wagen_process import group_state, wagen, wait_until_stable
 
 
 async def test_worker_joins_its_consumer_group_and_leaves_cleanly(
     settings: WagenSettings, unique_name: str
 ) -> None:
-    worker = _wagen("worker", env={"WAGEN_WORKER_APP_ID": unique_name})
+    worker = wagen("worker", env={"WAGEN_WORKER_APP_ID": unique_name})
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.servers)
     await admin.start()
     try:
-        state, members = "", 0
-        async with asyncio.timeout(90):
-            while (state, members) != ("Stable", 1):
-                assert worker.poll() is None, worker.communicate()[0]
-                await asyncio.sleep(0.5)
-                state, members = await _group_state(admin, unique_name)
+        await wait_until_stable(admin, unique_name, worker)
 
         worker.send_signal(signal.SIGTERM)
         output, _ = await asyncio.to_thread(worker.communicate, timeout=60)
         assert worker.returncode == 0, output
         assert "Traceback" not in output, output
-        state, members = await _group_state(admin, unique_name)
-        assert members == 0, "a stopped worker must leave the group, not wait for a timeout"
+        state, members = await group_state(admin, unique_name)
+        assert (state, members) == ("Empty", 0), "a stopped worker must leave the group, not wait for a timeout"
     finally:
         if worker.poll() is None:
             worker.kill()
@@ -64,11 +39,11 @@ async def test_worker_joins_its_consumer_group_and_leaves_cleanly(
 
 def test_db_migrate_applies_once_then_reports_up_to_date(empty_database: str) -> None:
     env = {"WAGEN_POSTGRES_DSN": empty_database}
-    first = _wagen("db", "migrate", env=env)
+    first = wagen("db", "migrate", env=env)
     out, _ = first.communicate(timeout=60)
     assert first.returncode == 0, out
     assert "applied 0001_base" in out
-    second = _wagen("db", "migrate", env=env)
+    second = wagen("db", "migrate", env=env)
     out, _ = second.communicate(timeout=60)
     assert second.returncode == 0, out
     assert "database is up to date (0 applied now)" in out
@@ -76,7 +51,7 @@ def test_db_migrate_applies_once_then_reports_up_to_date(empty_database: str) ->
 
 def test_db_migrate_without_a_database_says_so_in_one_line() -> None:
     dsn = f"postgresql://wagen:wagen@127.0.0.1:{free_port()}/wagen"
-    proc = _wagen("db", "migrate", env={"WAGEN_POSTGRES_DSN": dsn})
+    proc = wagen("db", "migrate", env={"WAGEN_POSTGRES_DSN": dsn})
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 1
     lines = out.strip().splitlines()
@@ -87,7 +62,7 @@ def test_db_migrate_without_a_database_says_so_in_one_line() -> None:
 
 
 def test_bad_settings_are_a_usage_error() -> None:
-    proc = _wagen("db", "status", env={"WAGEN_GATEWAY_PORT": "not-a-port"})
+    proc = wagen("db", "status", env={"WAGEN_GATEWAY_PORT": "not-a-port"})
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert "WAGEN_* settings" in out

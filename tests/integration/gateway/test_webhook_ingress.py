@@ -7,14 +7,13 @@ import json
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from connectors.signatures import SIGNATURE_HEADER, sign_genesys, sign_meta
 from pipeline.gateway.app import create_app
 from pipeline.settings import WagenSettings
 from pipeline.topics import GENESYS_WEBHOOKS, WA_WEBHOOKS
 from tests.conftest import free_port
+from tests.integration.kafka_tail import TopicTail
 from tests.integration.tenancy.conftest import ADMIN, Client, create_tenant
 
 META = {
@@ -36,48 +35,6 @@ BODY = json.dumps(
         "entry": [{"id": "1", "changes": [{"field": "messages", "value": {}}]}],
     }
 ).encode()
-
-
-class TopicTail:
-    """Reads what lands on a topic after the moment it was created."""
-
-    def __init__(self, settings: WagenSettings, topic: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka.servers, enable_auto_commit=False
-        )
-        self._topic = topic
-        self._servers = settings.kafka.servers
-
-    async def __aenter__(self) -> TopicTail:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._servers)
-        await admin.start()
-        try:
-            [described] = await admin.describe_topics([self._topic])
-        finally:
-            await admin.close()
-        partitions = [p["partition"] for p in described["partitions"]]
-        if not partitions:
-            pytest.fail(f"topic {self._topic} missing: run `wagen topics ensure`")
-        await self._consumer.start()
-        assigned = [TopicPartition(self._topic, p) for p in partitions]
-        self._consumer.assign(assigned)
-        await self._consumer.seek_to_end(*assigned)
-        for tp in assigned:  # resolve the end offsets now, before anything is published
-            await self._consumer.position(tp)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._consumer.stop()
-
-    async def records_for(self, key: bytes, expected: int) -> list[tuple[bytes, dict[str, bytes]]]:
-        found: list[tuple[bytes, dict[str, bytes]]] = []
-        for _ in range(20):
-            batch = await self._consumer.getmany(timeout_ms=250)
-            for records in batch.values():
-                found += [(r.value, dict(r.headers)) for r in records if r.key == key]
-            if len(found) >= expected:
-                break
-        return found
 
 
 @pytest.fixture

@@ -1,0 +1,45 @@
+"""Running wagen's own entry points as real processes in tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from tests.conftest import REPO_ROOT
+
+
+def wagen(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``python -m pipeline ARGS`` with the test's environment plus ``env``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+async def group_state(admin: AIOKafkaAdminClient, group: str) -> tuple[str, int]:
+    """(state, member count) of a consumer group."""
+    [description] = await admin.describe_consumer_groups([group])
+    [entry] = description.groups
+    # (error_code, group_id, state, protocol_type, protocol, members, ...)
+    return entry[2], len(entry[5])
+
+
+async def wait_until_stable(
+    admin: AIOKafkaAdminClient, group: str, process: subprocess.Popen[str], timeout_s: float = 90
+) -> None:
+    """Wait until ``process`` is the one stable member of ``group`` (fail if it dies first)."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(process.communicate()[0])
+            if await group_state(admin, group) == ("Stable", 1):
+                return
+            await asyncio.sleep(0.5)
