@@ -33,8 +33,9 @@ stack-down: ## Stop exactly what stack-up started
 stack-status: ## One line per local service
 	@$(STACK) status
 
-migrate: venv stack-up ## Apply database migrations
+migrate: venv stack-up ## Apply database migrations and create the Kafka topics
 	$(BIN)/wagen db migrate
+	$(BIN)/wagen topics ensure
 
 run: migrate ## Local stack + gateway + worker in the foreground (Ctrl-C stops them)
 	$(BIN)/wagen run
