@@ -13,9 +13,6 @@ class TopicTail:
     """Reads what lands on a topic after the moment it was created."""
 
     def __init__(self, settings: WagenSettings, topic: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka.servers, enable_auto_commit=False
-        )
         self._topic = topic
         self._servers = settings.kafka.servers
 
@@ -29,6 +26,7 @@ class TopicTail:
         partitions = [p["partition"] for p in described["partitions"]]
         if not partitions:
             pytest.fail(f"topic {self._topic} missing: run `wagen topics ensure`")
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=self._servers, enable_auto_commit=False)
         await self._consumer.start()
         assigned = [TopicPartition(self._topic, p) for p in partitions]
         self._consumer.assign(assigned)
