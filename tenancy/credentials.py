@@ -21,6 +21,7 @@ from tenancy.audit import Actor, record
 from tenancy.db.scope import tenant_tx
 from tenancy.errors import InvalidRequestError, TenantNotFoundError
 from tenancy.models import CredentialMeta, CredentialsWrite
+from tenancy.phone_numbers import PhoneNumberIndex
 from tenancy.settings import VaultSettings
 from tenancy.vault import KvVersion, VaultClient
 
@@ -77,9 +78,15 @@ class CredentialService:
     """Stores and describes credentials; the only code that reads them back from Vault."""
 
     def __init__(
-        self, pool: asyncpg.Pool, vault: VaultClient, settings: VaultSettings, hasher: KeyHasher
+        self,
+        pool: asyncpg.Pool,
+        vault: VaultClient,
+        settings: VaultSettings,
+        hasher: KeyHasher,
+        numbers: PhoneNumberIndex,
     ) -> None:
         self._pool = pool
+        self._numbers = numbers
         self._vault = vault
         self._prefix = settings.tenant_prefix.strip("/")
         self._hasher = hasher
@@ -103,6 +110,9 @@ class CredentialService:
             )
             if status is None or status == "deleted":
                 raise TenantNotFoundError(f"no tenant {tenant_id!r}", tenant_id=tenant_id)
+            if isinstance(creds, MetaCredentials):
+                # Before Vault: a number another tenant owns must not get credentials at all.
+                await self._numbers.claim(tenant_id, creds.phone_number_id, creds.waba_id)
             version = await self._vault.kv_write(self.path(tenant_id, body.type), data)
             meta = self._meta(body.type, data, version)
             await record(

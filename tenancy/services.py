@@ -19,6 +19,7 @@ from tenancy.apikeys import ApiKeyService, KeyHasher
 from tenancy.audit import Actor
 from tenancy.bearer import JwtVerifier
 from tenancy.credentials import CredentialService
+from tenancy.phone_numbers import PhoneNumberIndex
 from tenancy.quota import QuotaService
 from tenancy.ratelimit import RateLimiter
 from tenancy.settings import AdminSettings, JwtSettings, TenancySettings, VaultSettings
@@ -45,6 +46,7 @@ class Tenancy:
     tenants: TenantService
     keys: ApiKeyService
     credentials: CredentialService
+    numbers: PhoneNumberIndex
     state: StateService
     quota: QuotaService
     rate_limiter: RateLimiter
@@ -81,12 +83,14 @@ def build_tenancy(
 ) -> Tenancy:
     """Wire the services; opens nothing (the clients belong to the caller)."""
     hasher = KeyHasher(config.tenancy.key_pepper)
+    numbers = PhoneNumberIndex(pool)
     prefix = config.tenancy.redis_prefix
     return Tenancy(
         config=config,
         tenants=TenantService(pool, config.tenancy, hasher),
         keys=ApiKeyService(pool, hasher),
-        credentials=CredentialService(pool, vault, config.vault, hasher),
+        credentials=CredentialService(pool, vault, config.vault, hasher, numbers),
+        numbers=numbers,
         state=StateService(pool),
         quota=QuotaService(pool, redis, config.tenancy),
         rate_limiter=RateLimiter(redis, prefix),

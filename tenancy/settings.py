@@ -95,6 +95,10 @@ class VaultSettings(BaseModel):
     tenant_prefix: str = Field(
         default="wagen/tenants", description="Path under the mount where tenant credentials live."
     )
+    platform_prefix: str = Field(
+        default="wagen/platform",
+        description="Path under the mount of the operator's own secrets (the shared Meta app).",
+    )
     timeout_s: float = Field(default=5.0, gt=0, description="HTTP timeout of each Vault call.")
 
 

@@ -26,6 +26,7 @@ from tenancy.http.access import access_middleware
 from tenancy.http.context import TENANCY_KEY
 from tenancy.http.openapi import openapi_json
 from tenancy.http.routes import add_routes
+from tenancy.platform import PlatformSecrets
 from tenancy.services import running
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,11 @@ async def _ingress_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
     tenancy = app[TENANCY_KEY]
     app[TENANT_SECRETS_KEY] = TenantSecrets(
-        tenancy.tenants, tenancy.credentials, settings.gateway.secrets_ttl_s
+        tenancy.tenants,
+        tenancy.credentials,
+        tenancy.numbers,
+        PlatformSecrets(app[RESOURCES_KEY].vault, settings.vault),
+        settings.gateway.secrets_ttl_s,
     )
     producer = EventProducer(
         settings.kafka,

@@ -15,8 +15,15 @@ from pydantic import BaseModel
 
 from pipeline.ttl_cache import TtlCache
 from tenancy.credentials import CredentialService, GenesysCredentials, MetaCredentials
-from tenancy.errors import AuthenticationError, TenantNotFoundError, TenantSuspendedError
+from tenancy.errors import (
+    AuthenticationError,
+    NotFoundError,
+    TenantNotFoundError,
+    TenantSuspendedError,
+)
 from tenancy.models import Tenant
+from tenancy.phone_numbers import NumberOwner, PhoneNumberIndex
+from tenancy.platform import PlatformSecrets, SharedMetaApp
 from tenancy.tenants import TenantService
 
 C = TypeVar("C", bound=BaseModel)
@@ -28,11 +35,29 @@ class CredentialsMissingError(AuthenticationError):
     code = "credentials_missing"
 
 
+class SharedAppMissingError(NotFoundError):
+    """The shared-app route was called but the operator configured no shared Meta app."""
+
+    code = "shared_app_not_configured"
+
+
 class TenantSecrets:
     """Cached tenant status and webhook credentials for the ingress routes."""
 
-    def __init__(self, tenants: TenantService, credentials: CredentialService, ttl_s: float):
+    def __init__(
+        self,
+        tenants: TenantService,
+        credentials: CredentialService,
+        numbers: PhoneNumberIndex,
+        platform: PlatformSecrets,
+        ttl_s: float,
+    ):
         self._tenants = TtlCache(tenants.get, ttl_s)
+        self._owned: TtlCache[str, set[str]] = TtlCache(numbers.numbers_of, ttl_s)
+        self._owner: TtlCache[str, NumberOwner | None] = TtlCache(numbers.owner, ttl_s)
+        self._shared_app: TtlCache[str, SharedMetaApp | None] = TtlCache(
+            lambda _: platform.shared_meta_app(), ttl_s
+        )
         self._meta: TtlCache[str, MetaCredentials | None] = TtlCache(self._load_meta, ttl_s)
         self._genesys: TtlCache[str, GenesysCredentials | None] = TtlCache(
             self._load_genesys, ttl_s
@@ -63,6 +88,26 @@ class TenantSecrets:
     async def genesys(self, tenant_id: str) -> GenesysCredentials:
         """The tenant's Genesys credentials, or ``CredentialsMissingError``."""
         return _present(await self._genesys.get(tenant_id), "genesys", tenant_id)
+
+    async def owned_numbers(self, tenant_id: str) -> set[str]:
+        """The business numbers the tenant owns."""
+        return await self._owned.get(tenant_id)
+
+    async def number_owner(self, phone_number_id: str) -> str | None:
+        """The tenant owning a business number, or None."""
+        owner = await self._owner.get(phone_number_id)
+        return owner.tenant_id if owner else None
+
+    async def shared_meta_app(self) -> SharedMetaApp:
+        """The operator's shared Meta app, or ``SharedAppMissingError``."""
+        app = await self._shared_app.get("meta-app")
+        if app is None:
+            raise SharedAppMissingError("this wagen runs no shared Meta app")
+        return app
+
+    def forget_shared_app(self) -> None:
+        """Drop the cached shared app (after a bad signature: it may have been rotated)."""
+        self._shared_app.invalidate("meta-app")
 
     def forget_credentials(self, tenant_id: str) -> None:
         """Drop cached credentials so the next request reads Vault (after a bad signature)."""
