@@ -88,6 +88,34 @@ class WorkerSettings(BaseModel):
         default="earliest",
         description="Where a brand-new consumer group starts: earliest loses nothing.",
     )
+    retry_attempts: int = Field(
+        default=6,
+        ge=1,
+        le=50,
+        description="Attempts of one event through the retry topic, counting the first; "
+        "then the DLQ.",
+    )
+    retry_base_delay_s: float = Field(
+        default=2.0, gt=0, description="First retry-topic delay; doubles per attempt, jittered."
+    )
+    retry_max_delay_s: float = Field(
+        default=600.0, gt=0, description="Longest retry-topic delay (Retry-After may exceed it)."
+    )
+    claim_lease_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long an in-flight delivery claim keeps duplicates out if its holder dies.",
+    )
+    dedupe_ttl_s: float = Field(
+        default=8 * 86_400.0,
+        gt=0,
+        description="How long Redis remembers a delivered message id (Meta retries for 7 days).",
+    )
+    tenant_cache_ttl_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long the worker caches a tenant's status and credentials in process.",
+    )
 
 
 class LogSettings(BaseModel):

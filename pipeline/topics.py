@@ -34,6 +34,11 @@ def dlq_topic(source: str) -> str:
     return f"{source}.dlq"
 
 
+def held_topic(source: str) -> str:
+    """Where events of ``source`` wait while their tenant cannot take them (quota, credentials)."""
+    return f"{source}.held"
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     """What a topic is for and how it must be configured."""
@@ -90,6 +95,13 @@ TOPICS: tuple[TopicSpec, ...] = (
             "tenant_id:wa_id",
             _RAW_RETENTION,
         )
+    ),
+    TopicSpec(
+        held_topic(WA_EVENTS),
+        "events of wa.events held per tenant (monthly quota used up, credentials missing), "
+        "with the reason, to be released, not repaired",
+        "tenant_id:wa_id",
+        _DLQ_RETENTION,
     ),
     *_with_retry_and_dlq(
         TopicSpec(

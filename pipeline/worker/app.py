@@ -13,8 +13,19 @@ import logging
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
 
+from pipeline.retry import BackoffPolicy
 from pipeline.settings import WagenSettings
-from pipeline.topics import TOPICS, WA_EVENTS, WA_WEBHOOKS, dlq_topic, ensure_topics
+from pipeline.topics import (
+    TOPICS,
+    WA_EVENTS,
+    WA_WEBHOOKS,
+    dlq_topic,
+    ensure_topics,
+    held_topic,
+    retry_topic,
+)
+from pipeline.worker.forward_agent import EventTopics, register_forward_agents
+from pipeline.worker.resources import WorkerResources
 from pipeline.worker.split_meta import register_split_agent
 
 log = logging.getLogger(__name__)
@@ -48,6 +59,21 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
         source=_raw_topic(app, WA_WEBHOOKS),
         events=_raw_topic(app, WA_EVENTS),
         dlq=_raw_topic(app, dlq_topic(WA_WEBHOOKS)),
+    )
+    # The first dependency: mode starts it before the consumer and agents, stops it after.
+    resources = app.add_dependency(WorkerResources(settings))
+    assert isinstance(resources, WorkerResources)
+    worker = settings.worker
+    register_forward_agents(
+        app,
+        resources,
+        EventTopics(
+            events=_raw_topic(app, WA_EVENTS),
+            retry=_raw_topic(app, retry_topic(WA_EVENTS)),
+            dlq=_raw_topic(app, dlq_topic(WA_EVENTS)),
+            held=_raw_topic(app, held_topic(WA_EVENTS)),
+        ),
+        BackoffPolicy(worker.retry_attempts, worker.retry_base_delay_s, worker.retry_max_delay_s),
     )
     return app
 

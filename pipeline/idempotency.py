@@ -1,0 +1,161 @@
+"""The delivery claim: at most one worker carries a WhatsApp message, and only once.
+
+Meta retries a webhook for days and Kafka redelivers after a crash or a rebalance, so the
+same message reaches the worker several times, sometimes concurrently. Before any side
+effect the worker takes a claim on (tenant, direction, message id):
+
+1. **Redis** ``SET NX`` with a lease: the cheap gate. A key saying ``done`` drops a
+   duplicate without touching PostgreSQL; a key held by someone else means the message is
+   in flight elsewhere (:class:`~pipeline.worker.errors.ClaimBusyError`, retried later).
+2. **PostgreSQL**, the truth: the unique row in ``message_tracking``, inserted or taken over
+   (unfinished, lease expired) atomically. A row already carried is a duplicate even when
+   Redis was flushed; a row leased by another worker is busy.
+
+After the effect, :meth:`ClaimStore.complete` runs inside the caller's transaction (which
+records the result) and Redis remembers ``done``; on failure :meth:`ClaimStore.release`
+frees both, so the retry need not wait for the lease. If the worker dies mid-call the lease
+runs out and the next copy takes over: at-least-once towards the vendor, with the window
+limited to a crash between the vendor's answer and the commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Final
+
+import asyncpg
+from redis.asyncio import Redis
+
+from pipeline.store import tracking
+from pipeline.store.tracking import ClaimRefusal, Direction
+from pipeline.worker.errors import ClaimBusyError
+from tenancy.db.scope import Connection, tenant_tx
+
+DONE: Final = b"done"
+
+# Delete the key only if it still holds our token: a lease that ran out may be someone else's.
+_RELEASE_SCRIPT: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim held on one message.
+
+    Attributes:
+        quota_counted: the plan quota was already charged by an earlier attempt.
+    """
+
+    tenant_id: str
+    direction: Direction
+    message_id: str
+    token: str
+    quota_counted: bool
+
+
+class ClaimStore:
+    """Takes, completes and releases delivery claims (Redis gate + PostgreSQL truth)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        redis: Redis,
+        *,
+        key_prefix: str,
+        lease_s: float,
+        done_ttl_s: float,
+    ) -> None:
+        self._pool = pool
+        self._redis = redis
+        self._prefix = key_prefix
+        self._lease_ms = int(lease_s * 1000)
+        self._lease_s = lease_s
+        self._done_ttl_ms = int(done_ttl_s * 1000)
+        self._release_script = redis.register_script(_RELEASE_SCRIPT)
+
+    def key(self, tenant_id: str, direction: Direction, message_id: str) -> str:
+        """The Redis key of one claim."""
+        return f"{self._prefix}claim:{tenant_id}:{direction}:{message_id}"
+
+    async def claim(
+        self, tenant_id: str, direction: Direction, message_id: str, wa_id: str
+    ) -> Claim | None:
+        """Take the claim; ``None`` when the message was carried already (a duplicate).
+
+        Raises:
+            ClaimBusyError: another worker holds it now.
+        """
+        key = self.key(tenant_id, direction, message_id)
+        token = uuid.uuid4().hex
+        if not await self._redis.set(key, token, nx=True, px=self._lease_ms):
+            held = await self._redis.get(key)
+            if held == DONE:
+                return None
+            if held is not None:
+                left = await self._redis.pttl(key)
+                raise ClaimBusyError(
+                    f"message {message_id} is in flight on another worker",
+                    retry_after=max(left, 0) / 1000,
+                    tenant_id=tenant_id,
+                )
+            # The holder's key vanished between our calls: PostgreSQL decides.
+            await self._redis.set(key, token, px=self._lease_ms)
+        try:
+            async with tenant_tx(self._pool, tenant_id) as conn:
+                taken = await tracking.claim(
+                    conn, tenant_id, direction, message_id, wa_id, self._lease_s
+                )
+        except BaseException:
+            await self._release_script(keys=[key], args=[token])
+            raise
+        if isinstance(taken, ClaimRefusal):
+            await self._refused(key, token, taken, tenant_id, message_id)
+            return None
+        return Claim(tenant_id, direction, message_id, token, taken.quota_counted)
+
+    async def _refused(
+        self, key: str, token: str, refusal: ClaimRefusal, tenant_id: str, message_id: str
+    ) -> None:
+        """Return for a duplicate; raise ``ClaimBusyError`` for a message in flight."""
+        if refusal.done:
+            # Redis lost the marker (flush, eviction, expiry): restore it for the next copy.
+            await self._redis.set(key, DONE, px=self._done_ttl_ms)
+            return
+        await self._release_script(keys=[key], args=[token])
+        raise ClaimBusyError(
+            f"message {message_id} is leased by another worker",
+            retry_after=refusal.lease_left_s,
+            tenant_id=tenant_id,
+        )
+
+    async def quota_counted(self, claim: Claim) -> None:
+        """Record that the quota was charged for the claimed message."""
+        async with tenant_tx(self._pool, claim.tenant_id) as conn:
+            await tracking.mark_quota_counted(
+                conn, claim.tenant_id, claim.direction, claim.message_id
+            )
+
+    async def complete(
+        self, conn: Connection, claim: Claim, genesys_message_id: str | None
+    ) -> None:
+        """Mark the message carried, inside the caller's tenant transaction."""
+        await tracking.mark_sent(
+            conn, claim.tenant_id, claim.direction, claim.message_id, genesys_message_id
+        )
+
+    async def remember_done(self, claim: Claim) -> None:
+        """After the commit: let Redis turn later duplicates away cheaply."""
+        key = self.key(claim.tenant_id, claim.direction, claim.message_id)
+        await self._redis.set(key, DONE, px=self._done_ttl_ms)
+
+    async def release(self, claim: Claim) -> None:
+        """Give the claim up after a failure, so a retry can take it at once."""
+        async with tenant_tx(self._pool, claim.tenant_id) as conn:
+            await tracking.release(conn, claim.tenant_id, claim.direction, claim.message_id)
+        key = self.key(claim.tenant_id, claim.direction, claim.message_id)
+        await self._release_script(keys=[key], args=[claim.token])

@@ -1,0 +1,191 @@
+"""``message_tracking``: one row per (tenant, direction, WhatsApp message id).
+
+For inbound messages the row is the durable half of the delivery claim (see
+:mod:`pipeline.idempotency`): inserted when a worker first takes the message, leased through
+``claimed_until`` while the Genesys call is in flight, and moved to ``sent`` with the Genesys
+message id once Genesys accepted it. Outbound rows (agent messages sent to WhatsApp) give a
+status its Genesys message id for the receipt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Literal
+
+from tenancy.db.scope import Connection
+
+Direction = Literal["inbound", "outbound"]
+
+DONE_STATUSES: Final = frozenset({"sent", "delivered", "read", "failed"})
+"""Statuses of a row whose message has been carried: a claim on it is a duplicate."""
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """A claim just taken on a row: whether the quota was already charged for it."""
+
+    quota_counted: bool
+
+
+@dataclass(frozen=True)
+class ClaimRefusal:
+    """Why a claim was not taken: the message was carried, or someone holds it."""
+
+    status: str
+    lease_left_s: float
+
+    @property
+    def done(self) -> bool:
+        """The message was carried already: this is a duplicate."""
+        return self.status in DONE_STATUSES
+
+
+async def claim(
+    conn: Connection,
+    tenant_id: str,
+    direction: Direction,
+    wa_message_id: str,
+    wa_id: str,
+    lease_s: float,
+) -> ClaimRow | ClaimRefusal:
+    """Insert the row, or take over an unleased unfinished one, holding it for ``lease_s``."""
+    inserted = await conn.fetchrow(
+        "INSERT INTO message_tracking "
+        "(tenant_id, direction, wa_id, wa_message_id, status, claimed_until) "
+        "VALUES ($1, $2, $3, $4, 'received', now() + make_interval(secs => $5)) "
+        "ON CONFLICT (tenant_id, direction, wa_message_id) WHERE wa_message_id IS NOT NULL "
+        "DO NOTHING RETURNING quota_counted",
+        tenant_id,
+        direction,
+        wa_id,
+        wa_message_id,
+        lease_s,
+    )
+    if inserted is not None:
+        return ClaimRow(quota_counted=bool(inserted["quota_counted"]))
+    taken = await conn.fetchrow(
+        "UPDATE message_tracking SET claimed_until = now() + make_interval(secs => $4), "
+        "updated_at = now() "
+        "WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3 "
+        "AND status = 'received' AND (claimed_until IS NULL OR claimed_until < now()) "
+        "RETURNING quota_counted",
+        tenant_id,
+        direction,
+        wa_message_id,
+        lease_s,
+    )
+    if taken is not None:
+        return ClaimRow(quota_counted=bool(taken["quota_counted"]))
+    row = await conn.fetchrow(
+        "SELECT status, greatest(0, extract(epoch FROM claimed_until - now()))::float8 AS left_s "
+        "FROM message_tracking WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3",
+        tenant_id,
+        direction,
+        wa_message_id,
+    )
+    if row is None:  # deleted between the statements (tenant purge): nothing to carry
+        return ClaimRefusal(status="failed", lease_left_s=0.0)
+    return ClaimRefusal(status=str(row["status"]), lease_left_s=float(row["left_s"] or 0.0))
+
+
+async def mark_quota_counted(
+    conn: Connection, tenant_id: str, direction: Direction, wa_message_id: str
+) -> None:
+    """Remember that the plan quota was charged for this message."""
+    await conn.execute(
+        "UPDATE message_tracking SET quota_counted = true, updated_at = now() "
+        "WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3",
+        tenant_id,
+        direction,
+        wa_message_id,
+    )
+
+
+async def release(
+    conn: Connection, tenant_id: str, direction: Direction, wa_message_id: str
+) -> None:
+    """Give up an unfinished claim so the next attempt need not wait for the lease."""
+    await conn.execute(
+        "UPDATE message_tracking SET claimed_until = NULL, updated_at = now() "
+        "WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3 AND status = 'received'",
+        tenant_id,
+        direction,
+        wa_message_id,
+    )
+
+
+async def mark_sent(
+    conn: Connection,
+    tenant_id: str,
+    direction: Direction,
+    wa_message_id: str,
+    genesys_message_id: str | None,
+) -> None:
+    """The message was carried: record the Genesys id and end the lease."""
+    await conn.execute(
+        "UPDATE message_tracking SET status = 'sent', genesys_message_id = $4, "
+        "claimed_until = NULL, error = NULL, updated_at = now() "
+        "WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3",
+        tenant_id,
+        direction,
+        wa_message_id,
+        genesys_message_id,
+    )
+
+
+async def genesys_ids(
+    conn: Connection, tenant_id: str, wa_message_ids: Iterable[str]
+) -> dict[str, str]:
+    """Genesys message id per wamid *we* sent for Genesys (outbound rows that have one)."""
+    wanted = sorted(set(wa_message_ids))
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        "SELECT wa_message_id, genesys_message_id FROM message_tracking "
+        "WHERE tenant_id = $1 AND direction = 'outbound' AND wa_message_id = ANY($2::text[]) "
+        "AND genesys_message_id IS NOT NULL",
+        tenant_id,
+        wanted,
+    )
+    return {str(r["wa_message_id"]): str(r["genesys_message_id"]) for r in rows}
+
+
+@dataclass(frozen=True)
+class OutboundRow:
+    """An agent message we sent to WhatsApp: its Genesys id and how far it got."""
+
+    genesys_message_id: str | None
+    status: str
+
+
+async def outbound(conn: Connection, tenant_id: str, wa_message_id: str) -> OutboundRow | None:
+    """The outbound row of a wamid, if we sent it."""
+    row = await conn.fetchrow(
+        "SELECT genesys_message_id, status FROM message_tracking "
+        "WHERE tenant_id = $1 AND direction = 'outbound' AND wa_message_id = $2",
+        tenant_id,
+        wa_message_id,
+    )
+    if row is None:
+        return None
+    return OutboundRow(genesys_message_id=row["genesys_message_id"], status=str(row["status"]))
+
+
+async def set_outbound_status(
+    conn: Connection,
+    tenant_id: str,
+    wa_message_id: str,
+    status: Literal["delivered", "failed"],
+    at: datetime,
+) -> None:
+    """Record the receipt just sent for an outbound message."""
+    await conn.execute(
+        "UPDATE message_tracking SET status = $3, updated_at = greatest(updated_at, $4) "
+        "WHERE tenant_id = $1 AND direction = 'outbound' AND wa_message_id = $2",
+        tenant_id,
+        wa_message_id,
+        status,
+        at,
+    )

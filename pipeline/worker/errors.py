@@ -1,0 +1,63 @@
+"""Errors the worker raises itself, below :class:`~pipeline.errors.PipelineError`.
+
+Vendor failures are classified in ``connectors`` and tenancy refusals in ``tenancy``; these
+are the worker's own outcomes. ``retriable`` decides between the retry topic and the DLQ,
+like everywhere else in wagen's hierarchy.
+"""
+
+from __future__ import annotations
+
+from pipeline.errors import PipelineError
+
+
+class WorkerError(PipelineError):
+    """Category root of the worker's own errors."""
+
+    code = "worker_error"
+
+
+class ClaimBusyError(WorkerError):
+    """Another worker holds the delivery claim of this message right now.
+
+    A duplicate arriving while the first copy is in flight (a rebalance redelivery, a
+    replay): it is retried after the holder's lease, by which time the first copy is either
+    delivered (the retry is skipped) or its holder died (the retry takes the claim over).
+
+    Attributes:
+        retry_after: seconds until the holder's lease runs out.
+    """
+
+    code = "claim_busy"
+    retriable = True
+
+    def __init__(self, message: str, *, retry_after: float, tenant_id: str | None = None) -> None:
+        super().__init__(message, tenant_id=tenant_id)
+        self.retry_after = retry_after
+
+
+class MediaNotSupportedError(WorkerError):
+    """An inbound media message: the worker does not download and re-serve media yet.
+
+    Forwarding it with a link nobody serves would show the agent a broken attachment, so it
+    goes to the DLQ, kept for replay once media support lands.
+    """
+
+    code = "media_not_supported_yet"
+
+
+class BadEventError(WorkerError):
+    """A ``wa.events`` record that is not a valid wagen event (or has no tenant)."""
+
+    code = "bad_event"
+
+
+class CredentialsMissingError(WorkerError):
+    """The tenant has no credentials for the vendor this event goes to: held until it has."""
+
+    code = "credentials_missing"
+
+
+class GenesysSetupError(WorkerError):
+    """The tenant's Genesys credentials name a region wagen does not know."""
+
+    code = "genesys_region_unknown"

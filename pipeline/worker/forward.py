@@ -1,0 +1,171 @@
+"""WhatsApp events → Genesys: a customer's message becomes an inbound Open Messaging call,
+a status of an agent's message becomes a receipt.
+
+Order of work for a message, each step safe to repeat:
+
+1. tenant active, Genesys credentials present (else held or dead-lettered by the caller);
+2. the delivery claim (:mod:`pipeline.idempotency`): a duplicate stops here;
+3. translation (pure; tracked wamids prefetched, so it never waits on I/O) — before the
+   quota, so a message that cannot be carried (media, for now) is not charged;
+4. the plan quota, charged once per message (``quota_counted`` survives retries);
+5. the Genesys call;
+6. one transaction: tracking ``sent`` with the Genesys id, the conversation mapping and
+   the ``messages_in`` counter, so the three never disagree.
+
+A failure after the claim releases it and re-raises: the agent decides between the retry
+topic, the held topic and the DLQ (:mod:`pipeline.worker.routing`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import asyncpg
+
+from connectors.genesys.client import GenesysClient, InboundAccepted
+from connectors.genesys.errors import GenesysCredentialsError
+from connectors.genesys.token import GenesysTenant
+from connectors.translate import GenesysCall, GenesysTarget, event_to_genesys, referenced_wamids
+from pipeline.idempotency import Claim, ClaimStore
+from pipeline.store import mappings, tracking
+from pipeline.worker.errors import MediaNotSupportedError
+from pipeline.worker.tenants import TenantDirectory
+from schemas.events import MessageReceived, StatusReceived
+from schemas.genesys import (
+    OpenInboundNormalizedMessage,
+    OpenInboundNormalizedReceipt,
+    OpenInboundStructuredResponseMessage,
+)
+from tenancy import usage
+from tenancy.db.scope import tenant_tx
+from tenancy.quota import QuotaService
+
+log = logging.getLogger(__name__)
+
+MESSAGES_IN = "messages_in"
+"""Usage metric: customer messages carried to Genesys."""
+
+Result = Literal["delivered", "duplicate", "no_receipt", "not_tracked", "receipt_sent"]
+
+
+def _media_not_supported(media_id: str) -> str:
+    raise MediaNotSupportedError(
+        f"inbound media {media_id} needs the media store, which is not built yet"
+    )
+
+
+@dataclass(frozen=True)
+class Forwarder:
+    """Carries ``wa.events`` to Genesys for every tenant (one instance per worker)."""
+
+    pool: asyncpg.Pool
+    tenants: TenantDirectory
+    claims: ClaimStore
+    quota: QuotaService
+    genesys: GenesysClient
+
+    async def message(self, event: MessageReceived) -> Result:
+        """Deliver one customer message to the tenant's Genesys integration, once."""
+        tenant = await self.tenants.active(event.tenant_id)
+        target = await self.tenants.genesys(event.tenant_id)
+        claim = await self.claims.claim(
+            event.tenant_id, "inbound", event.message_id, event.customer
+        )
+        if claim is None:
+            return "duplicate"
+        try:
+            # Translate first: a message that cannot be carried is not charged to the plan.
+            calls = await self._translate(event, target)
+            if not claim.quota_counted:
+                await self.quota.consume(event.tenant_id, tenant.plan)
+                await self.claims.quota_counted(claim)
+            accepted = [await self._call(target, call) for call in calls]
+            await self._record(event, claim, accepted[-1] if accepted else None)
+        except BaseException:
+            await self.claims.release(claim)
+            raise
+        await self.claims.remember_done(claim)
+        return "delivered"
+
+    async def status(self, event: StatusReceived) -> Result:
+        """Turn a delivered/failed status of an agent's message into one Genesys receipt."""
+        receipt: Literal["delivered", "failed"]
+        if event.type == "delivered":
+            receipt = "delivered"
+        elif event.type == "failed":
+            receipt = "failed"
+        else:
+            return "no_receipt"
+        await self.tenants.active(event.tenant_id)
+        target = await self.tenants.genesys(event.tenant_id)
+        async with tenant_tx(self.pool, event.tenant_id) as conn:
+            sent = await tracking.outbound(conn, event.tenant_id, event.message_id)
+        if sent is None or sent.genesys_message_id is None:
+            log.info(
+                "status of a message not sent for Genesys: no receipt",
+                extra={"tenant_id": event.tenant_id, "status": event.type},
+            )
+            return "not_tracked"
+        if sent.status == receipt or (sent.status == "read" and receipt == "delivered"):
+            return "duplicate"
+        genesys_id = sent.genesys_message_id
+        calls = event_to_genesys(
+            event,
+            GenesysTarget(
+                integration_id=target.integration_id,
+                media_url=_media_not_supported,
+                genesys_message_id=lambda wamid: genesys_id if wamid == event.message_id else None,
+            ),
+        )
+        for call in calls:
+            await self._call(target, call)
+        async with tenant_tx(self.pool, event.tenant_id) as conn:
+            await tracking.set_outbound_status(
+                conn, event.tenant_id, event.message_id, receipt, event.timestamp
+            )
+        return "receipt_sent"
+
+    async def _translate(self, event: MessageReceived, target: GenesysTenant) -> list[GenesysCall]:
+        async with tenant_tx(self.pool, event.tenant_id) as conn:
+            known = await tracking.genesys_ids(conn, event.tenant_id, referenced_wamids(event))
+        return event_to_genesys(
+            event,
+            GenesysTarget(
+                integration_id=target.integration_id,
+                media_url=_media_not_supported,
+                genesys_message_id=known.get,
+            ),
+        )
+
+    async def _call(self, target: GenesysTenant, call: GenesysCall) -> InboundAccepted:
+        body = call.body
+        try:
+            if isinstance(body, OpenInboundNormalizedMessage):
+                return await self.genesys.send_message(target, body, prefetch_conversation_id=True)
+            if isinstance(body, OpenInboundStructuredResponseMessage):
+                return await self.genesys.send_structured_response(target, body)
+            if isinstance(body, OpenInboundNormalizedReceipt):
+                return await self.genesys.send_receipt(target, body)
+            return await self.genesys.send_event(target, body)
+        except GenesysCredentialsError:
+            # Maybe rotated in Vault since we cached them: read them again next time.
+            self.tenants.forget(target.tenant_id)
+            raise
+
+    async def _record(
+        self, event: MessageReceived, claim: Claim, accepted: InboundAccepted | None
+    ) -> None:
+        async with tenant_tx(self.pool, event.tenant_id) as conn:
+            await self.claims.complete(conn, claim, accepted.id if accepted else None)
+            await mappings.touch(
+                conn,
+                event.tenant_id,
+                event.customer,
+                phone_number_id=event.phone_number_id,
+                contact_name=event.contact_name,
+                message_at=event.timestamp,
+                genesys_conversation_id=accepted.conversation_id if accepted else None,
+            )
+            await usage.add(conn, event.tenant_id, MESSAGES_IN, 1, usage.today())

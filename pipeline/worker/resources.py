@@ -1,0 +1,117 @@
+"""The worker's shared clients as one Faust service, opened before the agents and closed after.
+
+``create_worker_app`` adds :class:`WorkerResources` as the app's first dependency, so mode
+starts it before the consumer and the agents, and stops it after them (children stop in
+reverse). Everything an agent uses comes from :attr:`WorkerResources.clients`, which fails
+with a clear message before start instead of an ``AttributeError`` deep in a handler.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import mode
+
+from connectors.genesys.client import GenesysClient
+from connectors.genesys.token import GenesysTokenCache
+from connectors.http import HttpTransport
+from connectors.meta.client import MetaClient
+from pipeline.errors import PipelineError
+from pipeline.idempotency import ClaimStore
+from pipeline.resources import Resources, open_resources, tenancy_services
+from pipeline.settings import WagenSettings
+from pipeline.worker.forward import Forwarder
+from pipeline.worker.tenants import TenantDirectory
+from tenancy.services import Tenancy
+
+
+class ResourcesNotStartedError(PipelineError):
+    """An agent ran before the worker's resources were opened (or after they closed)."""
+
+    code = "worker_resources_not_started"
+
+
+@dataclass(frozen=True)
+class WorkerClients:
+    """The clients of a started worker, shared by all agents."""
+
+    resources: Resources
+    tenancy: Tenancy
+    transport: HttpTransport
+    genesys: GenesysClient
+    meta: MetaClient
+    tenants: TenantDirectory
+    claims: ClaimStore
+    forwarder: Forwarder
+
+
+class WorkerResources(mode.Service):
+    """Opens PostgreSQL, Redis, Vault, the HTTP pool and the vendor clients for the worker."""
+
+    def __init__(self, settings: WagenSettings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._settings = settings
+        self._stack: AsyncExitStack | None = None
+        self._clients: WorkerClients | None = None
+
+    @property
+    def clients(self) -> WorkerClients:
+        """The started clients."""
+        if self._clients is None:
+            raise ResourcesNotStartedError("worker resources are not started (or already closed)")
+        return self._clients
+
+    async def on_start(self) -> None:
+        """Open every client; anything opened is closed again if a later one fails."""
+        settings = self._settings
+        async with AsyncExitStack() as stack:
+            resources = await stack.enter_async_context(open_resources(settings))
+            transport = HttpTransport()
+            await transport.start()
+            stack.push_async_callback(transport.stop)
+            self._clients = _wire(settings, resources, transport)
+            self._stack = stack.pop_all()
+
+    async def on_stop(self) -> None:
+        """Close the clients in reverse order of opening."""
+        self._clients = None
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
+
+
+def _wire(settings: WagenSettings, resources: Resources, transport: HttpTransport) -> WorkerClients:
+    tenancy = tenancy_services(settings, resources)
+    worker = settings.worker
+    tenants = TenantDirectory(
+        tenancy.tenants, tenancy.credentials, settings.genesys, worker.tenant_cache_ttl_s
+    )
+    genesys = GenesysClient(
+        transport, settings.genesys, GenesysTokenCache(transport, settings.genesys)
+    )
+    claims = ClaimStore(
+        resources.postgres,
+        resources.redis,
+        key_prefix=settings.tenancy.redis_prefix,
+        lease_s=worker.claim_lease_s,
+        done_ttl_s=worker.dedupe_ttl_s,
+    )
+    forwarder = Forwarder(
+        pool=resources.postgres,
+        tenants=tenants,
+        claims=claims,
+        quota=tenancy.quota,
+        genesys=genesys,
+    )
+    return WorkerClients(
+        resources=resources,
+        tenancy=tenancy,
+        transport=transport,
+        genesys=genesys,
+        meta=MetaClient(transport, settings.meta),
+        tenants=tenants,
+        claims=claims,
+        forwarder=forwarder,
+    )
