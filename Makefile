@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STACK  := deploy/local/stack
+# `make run SANDBOX=0` runs against the real Meta and Genesys (credentials via the admin API).
+SANDBOX ?= 1
 # Connected tests fail (never skip) when a service is missing under `make test`.
 PYTEST := WAGEN_REQUIRE_STACK=1 $(BIN)/python -m pytest
 
@@ -37,8 +39,8 @@ migrate: venv stack-up ## Apply database migrations and create the Kafka topics
 	$(BIN)/wagen db migrate
 	$(BIN)/wagen topics ensure
 
-run: migrate ## Local stack + gateway + worker in the foreground (Ctrl-C stops them)
-	$(BIN)/wagen run
+run: migrate ## Local stack + simulators + gateway + worker, sandbox mode (Ctrl-C stops them)
+	WAGEN_SANDBOX=$(SANDBOX) $(BIN)/wagen run
 
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -131,6 +131,18 @@ class LogSettings(BaseModel):
     )
 
 
+class SimulatorSettings(BaseModel):
+    """Where ``make run`` starts the Meta and Genesys simulators in sandbox mode."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = Field(default="127.0.0.1", description="Address both simulators bind.")
+    meta_port: int = Field(default=8090, ge=1, le=65535, description="Meta simulator port.")
+    genesys_port: int = Field(
+        default=8091, ge=1, le=65535, description="Genesys simulator port."
+    )
+
+
 class WagenSettings(BaseSettings):
     """Everything a wagen process is configured with; defaults point at the local stack."""
 
@@ -143,6 +155,11 @@ class WagenSettings(BaseSettings):
         extra="ignore",
     )
 
+    sandbox: bool = Field(
+        default=False,
+        description="Run against the local simulators with a demo tenant (`make run` sets it).",
+    )
+    simulators: SimulatorSettings = SimulatorSettings()
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
     redis: RedisSettings = RedisSettings()

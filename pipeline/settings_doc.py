@@ -24,7 +24,10 @@ def settings_rows() -> list[tuple[str, str, str]]:
     for section_name, section_field in WagenSettings.model_fields.items():
         section = section_field.default
         if not isinstance(section, BaseModel):
-            raise TypeError(f"settings section {section_name} has no model default")
+            # A top-level switch such as WAGEN_SANDBOX.
+            env = f"WAGEN_{section_name}".upper()
+            rows.append((env, _default_text(section), section_field.description or ""))
+            continue
         for name, field in type(section).model_fields.items():
             env = f"WAGEN_{section_name}_{name}".upper()
             rows.append((env, _default_text(getattr(section, name)), field.description or ""))

@@ -6,22 +6,31 @@ view, where Ctrl-C must leave nothing behind.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from types import FrameType
 
 _GRACE_S = 20.0
 
 
-def _spawn(command: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "pipeline", command])  # noqa: S603
+Command = tuple[str, ...]
 
 
-def run_all(commands: tuple[str, ...] = ("gateway", "worker")) -> int:
+def _spawn(command: Command, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-m", "pipeline", *command]
+    return subprocess.Popen(argv, env={**os.environ, **env})  # noqa: S603  (our own CLI)
+
+
+def run_all(
+    commands: Sequence[Command] = (("gateway",), ("worker",)),
+    env: Mapping[str, str] | None = None,
+) -> int:
     """Start each ``wagen <command>``; when one exits or we are signalled, stop them all."""
-    children = [_spawn(c) for c in commands]
+    children = [_spawn(c, env or {}) for c in commands]
     stopping = False
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:

@@ -12,15 +12,18 @@ from pipeline.cli.db import db
 from pipeline.cli.dryrun import parse, translate
 from pipeline.cli.processes import gateway, run, settings_cmd, worker
 from pipeline.cli.sandbox import sandbox
+from pipeline.cli.sandbox_demo import inspect, send_agent_reply, send_customer_message
 from pipeline.cli.tenants import tenants
 from pipeline.cli.topics import topics
 from pipeline.logging import configure_logging
+from pipeline.sandbox_mode import with_sandbox
 from pipeline.settings import WagenSettings
 
 
 def _load_settings() -> WagenSettings:
     try:
-        return WagenSettings()
+        # Sandbox mode re-points the connectors at the simulators, for every process alike.
+        return with_sandbox(WagenSettings())
     except ValidationError as exc:
         raise click.UsageError(f"invalid WAGEN_* settings:\n{exc}") from exc
 
@@ -38,6 +41,8 @@ for command in (gateway, worker, run, settings_cmd, db, topics, tenants):
 cli.add_command(parse)
 cli.add_command(translate)
 cli.add_command(sandbox)
+for demo_command in (send_customer_message, send_agent_reply, inspect):
+    sandbox.add_command(demo_command)
 
 
 def main() -> None:

@@ -29,11 +29,29 @@ def worker(settings: WagenSettings) -> None:
 
 
 @click.command()
-def run() -> None:
-    """Run gateway and worker together in the foreground; Ctrl-C stops both."""
+@click.pass_obj
+def run(settings: WagenSettings) -> None:
+    """Run gateway and worker together in the foreground; Ctrl-C stops both.
+
+    With WAGEN_SANDBOX=1 the Meta and Genesys simulators run too, and a demo tenant is set up.
+    """
     from pipeline.supervisor import run_all
 
-    sys.exit(run_all())
+    if not settings.sandbox:
+        sys.exit(run_all())
+    from pipeline.sandbox_mode import bootstrap_demo_tenant, instructions, simulator_env
+
+    bootstrap_demo_tenant(settings)
+    click.echo(instructions(settings))
+    commands = (
+        ("sandbox", "meta", "--host", settings.simulators.host,
+         "--port", str(settings.simulators.meta_port)),
+        ("sandbox", "genesys", "--host", settings.simulators.host,
+         "--port", str(settings.simulators.genesys_port)),
+        ("gateway",),
+        ("worker",),
+    )  # fmt: skip
+    sys.exit(run_all(commands, simulator_env(settings)))
 
 
 @click.command("settings")
