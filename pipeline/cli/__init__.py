@@ -9,6 +9,7 @@ import click
 from pydantic import ValidationError
 
 from pipeline.cli.db import db
+from pipeline.cli.dlq import dlq
 from pipeline.cli.dryrun import parse, translate
 from pipeline.cli.processes import gateway, run, settings_cmd, worker
 from pipeline.cli.sandbox import sandbox
@@ -41,6 +42,7 @@ for command in (gateway, worker, run, settings_cmd, db, topics, tenants):
 cli.add_command(parse)
 cli.add_command(translate)
 cli.add_command(sandbox)
+cli.add_command(dlq)
 for demo_command in (send_customer_message, send_agent_reply, inspect):
     sandbox.add_command(demo_command)
 
