@@ -138,9 +138,7 @@ class SimulatorSettings(BaseModel):
 
     host: str = Field(default="127.0.0.1", description="Address both simulators bind.")
     meta_port: int = Field(default=8090, ge=1, le=65535, description="Meta simulator port.")
-    genesys_port: int = Field(
-        default=8091, ge=1, le=65535, description="Genesys simulator port."
-    )
+    genesys_port: int = Field(default=8091, ge=1, le=65535, description="Genesys simulator port.")
 
 
 class WagenSettings(BaseSettings):
