@@ -93,12 +93,18 @@ async def read_topic(servers: list[str], topic: str) -> AsyncIterator[DlqEntry]:
     if not partitions:
         return
     assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=servers, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         consumer.assign(assigned)
-        ends: Mapping[TopicPartition, int] = await consumer.end_offsets(assigned)
+        # Seek and settle the positions before asking for end offsets: asked first, aiokafka
+        # lets its default reset ("latest") race the seek, and the read finds nothing.
         await consumer.seek_to_beginning(*assigned)
+        for tp in assigned:
+            await consumer.position(tp)
+        ends: Mapping[TopicPartition, int] = await consumer.end_offsets(assigned)
         pending = {tp for tp in assigned if ends[tp] > 0}
         while pending:
             batch = await consumer.getmany(*pending, timeout_ms=1000)

@@ -15,13 +15,22 @@ from typing import Literal
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from pipeline.errors import PipelineError
+
 WA_WEBHOOKS = "wa.webhooks"
 WA_WEBHOOKS_QUARANTINE = "wa.webhooks.quarantine"
 WA_EVENTS = "wa.events"
 GENESYS_WEBHOOKS = "genesys.webhooks"
 
+_TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code
 _RAW_RETENTION = timedelta(days=7)
 _DLQ_RETENTION = timedelta(days=30)
+
+
+class TopicSetupError(PipelineError):
+    """The broker refused to create a topic (other than because it already exists)."""
+
+    code = "topic_setup_failed"
 
 
 def retry_topic(source: str) -> str:
@@ -111,6 +120,13 @@ TOPICS: tuple[TopicSpec, ...] = (
             _RAW_RETENTION,
         )
     ),
+    TopicSpec(
+        held_topic(GENESYS_WEBHOOKS),
+        "agent messages held per tenant (Meta credentials missing), with the reason, "
+        "to be released, not repaired",
+        "tenant_id",
+        _DLQ_RETENTION,
+    ),
 )
 
 
@@ -140,12 +156,21 @@ async def ensure_topics(
     existing = set(await admin.list_topics())
     missing = [s for s in specs if s.name not in existing]
     if missing:
-        await admin.create_topics(
+        response = await admin.create_topics(
             [
                 NewTopic(s.name, partitions, replication_factor, topic_configs=s.configs())
                 for s in missing
             ]
         )
+        errors = {e["topic"]: e for e in response.to_object()["topic_errors"] if e["error_code"]}
+        # Listed a moment ago as missing, created since (metadata lags, or a second caller):
+        # it exists, so it is checked like any existing topic.
+        raced = {name for name, e in errors.items() if e["error_code"] == _TOPIC_ALREADY_EXISTS}
+        failed = {name: e["error_message"] for name, e in errors.items() if name not in raced}
+        if failed:
+            raise TopicSetupError(f"could not create topics: {failed}")
+        existing |= raced
+        missing = [s for s in missing if s.name not in raced]
     outcomes = [TopicOutcome(s.name, "created", partitions) for s in missing]
     present = [s for s in specs if s.name in existing]
     if not present:

@@ -12,7 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from pipeline.settings import WagenSettings
-from pipeline.topics import TOPICS, TopicOutcome, ensure_topics
+from pipeline.topics import TOPICS, TopicOutcome, TopicSetupError, ensure_topics
 
 
 async def _ensure(settings: WagenSettings) -> list[TopicOutcome]:
@@ -45,7 +45,7 @@ def topics_ensure(settings: WagenSettings, as_json: bool) -> None:
     """Create missing topics and reset drifted retention/cleanup configs (idempotent)."""
     try:
         outcomes = asyncio.run(_ensure(settings))
-    except (KafkaError, OSError) as exc:
+    except (KafkaError, OSError, TopicSetupError) as exc:
         click.echo(
             f"error: cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc} "
             "(is the stack up? deploy/local/stack up)",
