@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.settings import GenesysClientSettings, MetaClientSettings
@@ -88,6 +88,11 @@ class WorkerSettings(BaseModel):
         default="earliest",
         description="Where a brand-new consumer group starts: earliest loses nothing.",
     )
+    held_release_interval_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the worker releases held events whose reason has lifted.",
+    )
     retry_attempts: int = Field(
         default=6,
         ge=1,
@@ -116,6 +121,54 @@ class WorkerSettings(BaseModel):
         gt=0,
         description="How long the worker caches a tenant's status and credentials in process.",
     )
+
+
+class MediaSettings(BaseModel):
+    """Inbound media: downloaded from Meta at ingest, re-served to Genesys by signed links.
+
+    Meta's media ids expire and its download URLs live five minutes, so the worker keeps
+    the bytes in the media store and gives Genesys a ``GET /media/{token}`` link on the
+    gateway; the token (HMAC with ``link_secret``) names the tenant, the media id and an
+    expiry, and is the only authorization the route asks for.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    backend: Literal["postgres"] = Field(
+        default="postgres",
+        description="Where media bytes live, shared by every gateway replica (PostgreSQL).",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="The gateway's public base URL, as Genesys reaches it (https in production).",
+    )
+    link_secret: SecretStr = Field(
+        default=SecretStr("wagen-dev-media-link-secret-change-me"),
+        description="Server secret signing media links (at least 32 characters in production).",
+    )
+    link_ttl_s: float = Field(
+        default=86_400.0, gt=0, description="How long a media link given to Genesys works."
+    )
+    retention_s: float = Field(
+        default=7 * 86_400.0,
+        gt=0,
+        description="How long stored media is kept (at least the link TTL), then purged.",
+    )
+    max_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1,
+        description="Largest inbound media file carried (Genesys takes 25 MB); larger is noted.",
+    )
+    purge_interval_s: float = Field(
+        default=3_600.0, gt=0, description="How often the gateway purges expired media."
+    )
+
+    @model_validator(mode="after")
+    def _keeps_bytes_while_links_work(self) -> MediaSettings:
+        # A link that outlives its bytes would answer 404 to a Genesys fetch it promised.
+        if self.retention_s < self.link_ttl_s:
+            raise ValueError("media retention_s must be at least link_ttl_s")
+        return self
 
 
 class LogSettings(BaseModel):
@@ -171,3 +224,4 @@ class WagenSettings(BaseSettings):
     jwt: JwtSettings = JwtSettings()
     meta: MetaClientSettings = MetaClientSettings()
     genesys: GenesysClientSettings = GenesysClientSettings()
+    media: MediaSettings = MediaSettings()

@@ -16,6 +16,7 @@ from pipeline.gateway.keys import (
     SETTINGS_KEY,
     TENANT_SECRETS_KEY,
 )
+from pipeline.gateway.media import add_media_routes
 from pipeline.gateway.readiness import dependency_checks
 from pipeline.gateway.tenant_secrets import TenantSecrets
 from pipeline.gateway.webhooks import add_webhook_routes
@@ -78,6 +79,7 @@ def create_app(settings: WagenSettings) -> web.Application:
     app.router.add_get("/openapi.json", openapi_json)
     add_routes(app)
     add_webhook_routes(app)
+    add_media_routes(app)
     return app
 
 

@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pipeline.retry import BackoffPolicy
 from pipeline.settings import WagenSettings
 from pipeline.topics import (
+    GENESYS_WEBHOOKS,
     TOPICS,
     WA_EVENTS,
     WA_WEBHOOKS,
@@ -25,6 +26,8 @@ from pipeline.topics import (
     retry_topic,
 )
 from pipeline.worker.forward_agent import EventTopics, register_forward_agents
+from pipeline.worker.held_releaser import register_held_releaser
+from pipeline.worker.outbound_agent import register_outbound_agents
 from pipeline.worker.resources import WorkerResources
 from pipeline.worker.split_meta import register_split_agent
 
@@ -64,6 +67,9 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
     resources = app.add_dependency(WorkerResources(settings))
     assert isinstance(resources, WorkerResources)
     worker = settings.worker
+    policy = BackoffPolicy(
+        worker.retry_attempts, worker.retry_base_delay_s, worker.retry_max_delay_s
+    )
     register_forward_agents(
         app,
         resources,
@@ -73,8 +79,21 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
             dlq=_raw_topic(app, dlq_topic(WA_EVENTS)),
             held=_raw_topic(app, held_topic(WA_EVENTS)),
         ),
-        BackoffPolicy(worker.retry_attempts, worker.retry_base_delay_s, worker.retry_max_delay_s),
+        policy,
     )
+    register_outbound_agents(
+        app,
+        settings,
+        resources,
+        EventTopics(
+            events=_raw_topic(app, GENESYS_WEBHOOKS),
+            retry=_raw_topic(app, retry_topic(GENESYS_WEBHOOKS)),
+            dlq=_raw_topic(app, dlq_topic(GENESYS_WEBHOOKS)),
+            held=_raw_topic(app, held_topic(GENESYS_WEBHOOKS)),
+        ),
+        policy,
+    )
+    register_held_releaser(app, resources, _raw_topic(app, WA_EVENTS), settings)
     return app
 
 

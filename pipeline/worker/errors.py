@@ -35,16 +35,6 @@ class ClaimBusyError(WorkerError):
         self.retry_after = retry_after
 
 
-class MediaNotSupportedError(WorkerError):
-    """An inbound media message: the worker does not download and re-serve media yet.
-
-    Forwarding it with a link nobody serves would show the agent a broken attachment, so it
-    goes to the DLQ, kept for replay once media support lands.
-    """
-
-    code = "media_not_supported_yet"
-
-
 class BadEventError(WorkerError):
     """A ``wa.events`` record that is not a valid wagen event (or has no tenant)."""
 

@@ -5,8 +5,10 @@ Order of work for a message, each step safe to repeat:
 
 1. tenant active, Genesys credentials present (else held or dead-lettered by the caller);
 2. the delivery claim (:mod:`pipeline.idempotency`): a duplicate stops here;
-3. translation (pure; tracked wamids prefetched, so it never waits on I/O) — before the
-   quota, so a message that cannot be carried (media, for now) is not charged;
+3. media downloaded from Meta into the media store (:mod:`pipeline.media.ingest`; skipped
+   when a retry finds it stored), then translation (pure; tracked wamids and media links
+   prefetched, so it never waits on I/O) — both before the quota, so a message that cannot
+   be carried is not charged;
 4. the plan quota, charged once per message (``quota_counted`` survives retries);
 5. the Genesys call;
 6. one transaction: tracking ``sent`` with the Genesys id, the conversation mapping and
@@ -29,8 +31,8 @@ from connectors.genesys.errors import GenesysCredentialsError
 from connectors.genesys.token import GenesysTenant
 from connectors.translate import GenesysCall, GenesysTarget, event_to_genesys, referenced_wamids
 from pipeline.idempotency import Claim, ClaimStore
+from pipeline.media.ingest import NO_MEDIA, MediaIngest
 from pipeline.store import mappings, tracking
-from pipeline.worker.errors import MediaNotSupportedError
 from pipeline.worker.tenants import TenantDirectory
 from schemas.events import MessageReceived, StatusReceived
 from schemas.genesys import (
@@ -50,12 +52,6 @@ MESSAGES_IN = "messages_in"
 Result = Literal["delivered", "duplicate", "no_receipt", "not_tracked", "receipt_sent"]
 
 
-def _media_not_supported(media_id: str) -> str:
-    raise MediaNotSupportedError(
-        f"inbound media {media_id} needs the media store, which is not built yet"
-    )
-
-
 @dataclass(frozen=True)
 class Forwarder:
     """Carries ``wa.events`` to Genesys for every tenant (one instance per worker)."""
@@ -65,6 +61,7 @@ class Forwarder:
     claims: ClaimStore
     quota: QuotaService
     genesys: GenesysClient
+    media: MediaIngest
 
     async def message(self, event: MessageReceived) -> Result:
         """Deliver one customer message to the tenant's Genesys integration, once."""
@@ -115,7 +112,7 @@ class Forwarder:
             event,
             GenesysTarget(
                 integration_id=target.integration_id,
-                media_url=_media_not_supported,
+                media_url=NO_MEDIA.link,
                 genesys_message_id=lambda wamid: genesys_id if wamid == event.message_id else None,
             ),
         )
@@ -128,16 +125,18 @@ class Forwarder:
         return "receipt_sent"
 
     async def _translate(self, event: MessageReceived, target: GenesysTenant) -> list[GenesysCall]:
+        media = await self.media.ingest(event)
         async with tenant_tx(self.pool, event.tenant_id) as conn:
             known = await tracking.genesys_ids(conn, event.tenant_id, referenced_wamids(event))
-        return event_to_genesys(
+        calls = event_to_genesys(
             event,
             GenesysTarget(
                 integration_id=target.integration_id,
-                media_url=_media_not_supported,
+                media_url=media.link,
                 genesys_message_id=known.get,
             ),
         )
+        return media.apply(calls)
 
     async def _call(self, target: GenesysTenant, call: GenesysCall) -> InboundAccepted:
         body = call.body

@@ -20,9 +20,13 @@ from connectors.http import HttpTransport
 from connectors.meta.client import MetaClient
 from pipeline.errors import PipelineError
 from pipeline.idempotency import ClaimStore
+from pipeline.media.backend import media_store
+from pipeline.media.ingest import MediaIngest
+from pipeline.media.links import MediaLinkSigner
 from pipeline.resources import Resources, open_resources, tenancy_services
 from pipeline.settings import WagenSettings
 from pipeline.worker.forward import Forwarder
+from pipeline.worker.meta_auth import MetaAuthDirectory
 from pipeline.worker.tenants import TenantDirectory
 from tenancy.services import Tenancy
 
@@ -98,19 +102,28 @@ def _wire(settings: WagenSettings, resources: Resources, transport: HttpTranspor
         lease_s=worker.claim_lease_s,
         done_ttl_s=worker.dedupe_ttl_s,
     )
+    meta = MetaClient(transport, settings.meta)
+    media = MediaIngest(
+        store=media_store(settings.media, resources.postgres),
+        signer=MediaLinkSigner(settings.media.link_secret),
+        meta=meta.media,
+        credentials=MetaAuthDirectory(tenancy.credentials, worker.tenant_cache_ttl_s),
+        settings=settings.media,
+    )
     forwarder = Forwarder(
         pool=resources.postgres,
         tenants=tenants,
         claims=claims,
         quota=tenancy.quota,
         genesys=genesys,
+        media=media,
     )
     return WorkerClients(
         resources=resources,
         tenancy=tenancy,
         transport=transport,
         genesys=genesys,
-        meta=MetaClient(transport, settings.meta),
+        meta=meta,
         tenants=tenants,
         claims=claims,
         forwarder=forwarder,

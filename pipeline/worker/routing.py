@@ -8,8 +8,9 @@
   up, or its credentials are missing. Kept apart from the DLQ because it is released, not
   repaired.
 * **dlq** — retrying cannot help: a permanent vendor refusal, refused credentials, an
-  unknown or suspended tenant, an invalid event, media (not supported yet) — or the retry
-  attempts are spent.
+  unknown or suspended tenant, an invalid event — or the retry attempts are spent. (A
+  customer's file that Meta no longer has, or that is too large, is not a DLQ case: the
+  agent gets a note instead, see :mod:`pipeline.media.ingest`.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The worker tests reuse the tenancy fixtures and add a worker and a Genesys simulator."""
+"""The worker tests reuse the tenancy fixtures and add a worker and the two simulators."""
 
 from tests.integration.tenancy.conftest import (  # noqa: F401  (fixtures, registered by import)
     pool,
@@ -9,6 +9,7 @@ from tests.integration.tenancy.conftest import (  # noqa: F401  (fixtures, regis
 )
 from tests.integration.worker.harness import (  # noqa: F401  (fixtures, registered by import)
     genesys_sim,
+    meta_sim,
     producer,
     worker,
     worker_tenant,

@@ -1,9 +1,11 @@
-"""Fixtures and helpers: a real ``wagen worker``, a throwaway tenancy, a Genesys simulator.
+"""Fixtures and helpers: a real ``wagen worker``, a throwaway tenancy, Genesys and Meta
+simulators.
 
 The worker subprocess reads the test's database, Redis prefix and Vault path from
-``WAGEN_*`` variables, and sends every tenant's Genesys calls to the simulator (the
-settings' login/API override). Its consumer group is new and starts at the end of each
-topic, so it only sees what the test produces.
+``WAGEN_*`` variables, and sends every tenant's Genesys calls to the Genesys simulator (the
+settings' login/API override) and its Graph calls to the Meta simulator (``graph_url``).
+Its consumer group is new and starts at the end of each topic, so it only sees what the
+test produces.
 """
 
 from __future__ import annotations
@@ -22,15 +24,18 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from connectors.sandbox.genesys import create_genesys_app
 from connectors.sandbox.genesys_state import ClientConfig, GenesysSandbox, IntegrationConfig
+from connectors.sandbox.meta import create_meta_app
+from connectors.sandbox.meta_state import MetaSandbox, NumberConfig
 from pipeline.settings import WagenSettings
 from tenancy.audit import Actor
 from tenancy.models import CredentialsWrite, TenantCreate
 from tenancy.services import Tenancy
-from tests.integration.wagen_process import wagen, wait_until_stable
+from tests.integration.wagen_process import start_group_at_end, wagen, wait_until_stable
 
 PHONE_NUMBER_ID = "1122334455667"
 CLIENT_ID = "genesys-client-worker"
 CLIENT_SECRET = "genesys-secret-worker-0123"
+META_TOKEN = "EAAG-worker-token"
 
 
 @dataclass
@@ -39,6 +44,14 @@ class GenesysSim:
 
     url: str
     sandbox: GenesysSandbox
+
+
+@dataclass
+class MetaSim:
+    """The Meta simulator's base URL and its state (sends, windows, failures to inject)."""
+
+    url: str
+    sandbox: MetaSandbox
 
 
 @dataclass(frozen=True)
@@ -65,8 +78,20 @@ async def genesys_sim() -> AsyncIterator[GenesysSim]:
 
 
 @pytest.fixture
+async def meta_sim() -> AsyncIterator[MetaSim]:
+    """A Meta simulator on a loopback port; each test tenant registers its number in it."""
+    sandbox = MetaSandbox()
+    server = TestServer(create_meta_app(sandbox), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield MetaSim(url=str(server.make_url("")).rstrip("/"), sandbox=sandbox)
+    finally:
+        await server.close()
+
+
+@pytest.fixture
 async def worker_tenant(
-    tenancy: Tenancy, genesys_sim: GenesysSim, unique_name: str
+    tenancy: Tenancy, genesys_sim: GenesysSim, meta_sim: MetaSim, unique_name: str
 ) -> WorkerTenant:
     """A fresh tenant, its credentials in Vault and its integration in the simulator."""
     tenant_id = unique_name.replace("test-", "w")
@@ -76,7 +101,7 @@ async def worker_tenant(
     meta = {
         "appSecret": "meta-app-secret-worker",
         "verifyToken": "verify-worker",
-        "accessToken": "EAAG-worker-token",
+        "accessToken": META_TOKEN,
         "phoneNumberId": PHONE_NUMBER_ID,
     }
     genesys = {
@@ -93,14 +118,19 @@ async def worker_tenant(
     genesys_sim.sandbox.integrations[integration_id] = IntegrationConfig(
         integration_id=integration_id
     )
+    meta_sim.sandbox.numbers[PHONE_NUMBER_ID] = NumberConfig(
+        phone_number_id=PHONE_NUMBER_ID, access_token=META_TOKEN
+    )
     return WorkerTenant(tenant_id=tenant_id, integration_id=integration_id)
 
 
-def worker_env(settings: WagenSettings, sim: GenesysSim, group: str) -> dict[str, str]:
-    """The worker's environment: the test's stores, the simulator, a short retry schedule.
+def worker_env(
+    settings: WagenSettings, sim: GenesysSim, group: str, meta: MetaSim | None = None
+) -> dict[str, str]:
+    """The worker's environment: the test's stores, the simulators, a short retry schedule.
 
-    The Genesys client gets one attempt per call, so a 429 goes through the retry topic
-    (what the tests want to see) instead of being waited out inside the client.
+    The Genesys and Meta clients get one attempt per call, so a 429 goes through the retry
+    topic (what the tests want to see) instead of being waited out inside the client.
     """
     plans = {name: plan.model_dump() for name, plan in settings.tenancy.plans.items()}
     return {
@@ -116,15 +146,26 @@ def worker_env(settings: WagenSettings, sim: GenesysSim, group: str) -> dict[str
         "WAGEN_GENESYS_API_URL": sim.url,
         "WAGEN_GENESYS_RETRY_ATTEMPTS": "1",
         "WAGEN_GENESYS_TIMEOUT_S": "3",
+        **(
+            {}
+            if meta is None
+            else {
+                "WAGEN_META_GRAPH_URL": meta.url,
+                "WAGEN_META_RETRY_ATTEMPTS": "1",
+                "WAGEN_META_TIMEOUT_S": "3",
+            }
+        ),
     }
 
 
 @pytest.fixture
 async def worker(
-    tenancy_settings: WagenSettings, genesys_sim: GenesysSim, unique_name: str
+    tenancy_settings: WagenSettings, genesys_sim: GenesysSim, meta_sim: MetaSim, unique_name: str
 ) -> AsyncIterator[subprocess.Popen[str]]:
     """A running ``wagen worker``, the one stable member of its group; stopped with SIGTERM."""
-    process = wagen("worker", env=worker_env(tenancy_settings, genesys_sim, unique_name))
+    env = worker_env(tenancy_settings, genesys_sim, unique_name, meta_sim)
+    await start_group_at_end(tenancy_settings.kafka.servers, unique_name)
+    process = wagen("worker", env=env)
     admin = AIOKafkaAdminClient(bootstrap_servers=tenancy_settings.kafka.servers)
     await admin.start()
     try:

@@ -10,12 +10,12 @@ from connectors.genesys.errors import (
     GenesysCredentialsError,
     classify_genesys_error,
 )
+from pipeline.media.errors import MediaLinkMissingError
 from pipeline.retry import BackoffPolicy
 from pipeline.worker.errors import (
     BadEventError,
     ClaimBusyError,
     CredentialsMissingError,
-    MediaNotSupportedError,
 )
 from pipeline.worker.routing import decide
 from tenancy.errors import QuotaExceededError, TenantNotFoundError, TenantSuspendedError
@@ -64,7 +64,7 @@ def test_transient_failures_are_retried_then_dead_lettered(error: Exception) -> 
             GenesysCredentialsError("refused", http_status=401, tenant_id="acme"),
             "genesys_credentials_invalid",
         ),
-        (MediaNotSupportedError("image"), "media_not_supported_yet"),
+        (MediaLinkMissingError("no ingested media 123"), "media_link_missing"),
         (BadEventError("garbage"), "bad_event"),
         (TenantNotFoundError("gone", tenant_id="acme"), "tenant_not_found"),
         (TenantSuspendedError("suspended", tenant_id="acme"), "tenant_suspended"),

@@ -1,0 +1,49 @@
+"""Timer: release held events whose reason has lifted, without an operator.
+
+Runs on the Faust leader only (one worker of the group), every
+``WAGEN_WORKER_HELD_RELEASE_INTERVAL_S``; the release itself is ``pipeline.held``'s, the
+same code ``wagen held release`` runs, so both are audited alike.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+
+from pipeline.held import HeldReleaser
+from pipeline.settings import WagenSettings
+from pipeline.worker.resources import WorkerResources
+from tenancy.audit import Actor
+
+log = logging.getLogger(__name__)
+
+
+def register_held_releaser(
+    app: faust.App, resources: WorkerResources, events: faust.TopicT, settings: WagenSettings
+) -> None:
+    """Attach the release timer to ``app``."""
+
+    async def publish(
+        topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
+        # Wait for the broker's ack: the audit entry must not claim a release that failed.
+        pending = await events.send(key=key, value=value, headers=headers)
+        await pending
+
+    async def release_held_events() -> None:
+        clients = resources.clients
+        releaser = HeldReleaser(
+            settings.kafka.servers,
+            clients.resources.postgres,
+            clients.tenancy,
+            publish,
+            Actor(label="worker:held-releaser", request_id=None),
+        )
+        released = [
+            r for r in await releaser.release(await releaser.held()) if r.outcome.startswith("rel")
+        ]
+        if released:
+            log.info("held events released", extra={"count": len(released)})
+
+    app.timer(settings.worker.held_release_interval_s, on_leader=True)(release_held_events)

@@ -1,0 +1,11 @@
+"""The media tests reuse the tenancy fixtures: a throwaway database, unique keys and paths."""
+
+from tests.integration.tenancy.conftest import (  # noqa: F401  (fixtures, registered by import)
+    admin,
+    client,
+    pool,
+    redis,
+    tenancy,
+    tenancy_settings,
+    vault,
+)
