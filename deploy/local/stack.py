@@ -29,6 +29,7 @@ base, one module per server, the CLI); this file only makes it importable and ca
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -39,4 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stacklib.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BrokenPipeError:
+        # `stack status | head -1`: the reader left; that is not an error of the stack.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

@@ -5,12 +5,15 @@ Exit codes: 0 success, 1 the operation failed, 2 bad usage (click's own conventi
 
 from __future__ import annotations
 
+import os
+
 import click
 from pydantic import ValidationError
 
 from pipeline.cli.db import db
 from pipeline.cli.dlq import dlq
 from pipeline.cli.dryrun import parse, translate
+from pipeline.cli.held import held
 from pipeline.cli.processes import gateway, run, settings_cmd, worker
 from pipeline.cli.sandbox import sandbox
 from pipeline.cli.sandbox_demo import inspect, send_agent_reply, send_customer_message
@@ -19,6 +22,9 @@ from pipeline.cli.topics import topics
 from pipeline.logging import configure_logging
 from pipeline.sandbox_mode import with_sandbox
 from pipeline.settings import WagenSettings
+
+# Long-running processes log at the configured level; one-shot commands only warnings.
+_PROCESSES = frozenset({"gateway", "worker", "run", "sandbox"})
 
 
 def _load_settings() -> WagenSettings:
@@ -34,7 +40,11 @@ def _load_settings() -> WagenSettings:
 def cli(ctx: click.Context) -> None:
     """wagen: the multi-tenant WhatsApp <-> Genesys Cloud bridge."""
     ctx.obj = _load_settings()
-    configure_logging(ctx.obj.log)
+    log_settings = ctx.obj.log
+    if ctx.invoked_subcommand not in _PROCESSES and "WAGEN_LOG_LEVEL" not in os.environ:
+        # One-shot commands print their results; library chatter would drown them.
+        log_settings = log_settings.model_copy(update={"level": "WARNING"})
+    configure_logging(log_settings)
 
 
 for command in (gateway, worker, run, settings_cmd, db, topics, tenants):
@@ -43,6 +53,7 @@ cli.add_command(parse)
 cli.add_command(translate)
 cli.add_command(sandbox)
 cli.add_command(dlq)
+cli.add_command(held)
 for demo_command in (send_customer_message, send_agent_reply, inspect):
     sandbox.add_command(demo_command)
 

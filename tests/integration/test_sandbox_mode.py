@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from pipeline.settings import WagenSettings
 from tests.conftest import REPO_ROOT, free_port
-from tests.integration.wagen_process import wagen, wait_until_stable
+from tests.integration.wagen_process import start_group_at_end, wagen, wait_until_stable
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
@@ -43,6 +43,7 @@ async def test_a_customer_message_reaches_the_genesys_simulator(
         "WAGEN_WORKER_APP_ID": unique_name,
         "WAGEN_WORKER_NEW_GROUP_OFFSET": "latest",
     }
+    await start_group_at_end(settings.kafka.servers, unique_name)
     run = wagen("run", env=env)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.servers)
     await admin.start()

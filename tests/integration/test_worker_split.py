@@ -11,7 +11,7 @@ from pipeline.settings import WagenSettings
 from pipeline.topics import WA_EVENTS, WA_WEBHOOKS, dlq_topic
 from schemas.events import WAGEN_EVENT
 from tests.integration.kafka_tail import TopicTail
-from tests.integration.wagen_process import wagen, wait_until_stable
+from tests.integration.wagen_process import start_group_at_end, wagen, wait_until_stable
 from tests.unit.schemas.reference import META_SAMPLES
 
 SAMPLE = "pywa__message__text.json"
@@ -21,6 +21,7 @@ async def test_worker_splits_webhooks_and_dead_letters_garbage(
     settings: WagenSettings, unique_name: str
 ) -> None:
     tenant = unique_name.replace("test-", "t")
+    await start_group_at_end(settings.kafka.servers, unique_name)
     worker = wagen(
         "worker",
         env={"WAGEN_WORKER_APP_ID": unique_name, "WAGEN_WORKER_NEW_GROUP_OFFSET": "latest"},

@@ -7,8 +7,10 @@ import os
 import subprocess
 import sys
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from pipeline.topics import TOPICS
 from tests.conftest import REPO_ROOT
 
 
@@ -43,3 +45,30 @@ async def wait_until_stable(
             if await group_state(admin, group) == ("Stable", 1):
                 return
             await asyncio.sleep(0.5)
+
+
+async def start_group_at_end(servers: list[str], group: str) -> None:
+    """Commit ``group``'s offsets at the current end of every wagen topic.
+
+    A worker started afterwards reads exactly what is published from now on: no history of
+    earlier tests, and no race between its offset reset and the test's first record (with
+    ``latest`` and no committed offset, a record sent right after the group turns stable
+    can land before the consumer has resolved its position, and be skipped).
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([t.name for t in TOPICS])
+    finally:
+        await admin.close()
+    partitions = [
+        TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]
+    ]
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_end(*partitions)
+        await consumer.commit({tp: await consumer.position(tp) for tp in partitions})
+    finally:
+        await consumer.stop()

@@ -50,6 +50,24 @@ async def test_app_role_cannot_bypass_rls(pool: asyncpg.Pool) -> None:
     assert all(f["relrowsecurity"] and f["relforcerowsecurity"] for f in flags)
 
 
+async def test_every_table_with_a_tenant_id_forces_row_level_security(pool: asyncpg.Pool) -> None:
+    """A table added later (media, phone numbers, ...) cannot forget its policy."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r' AND EXISTS ("
+            "  SELECT 1 FROM information_schema.columns col WHERE col.table_schema = 'public'"
+            "  AND col.table_name = c.relname AND col.column_name = 'tenant_id')"
+        )
+    names = {r["relname"] for r in rows}
+    assert {*TENANT_TABLES, "tenants", "tenant_phone_numbers", "media_objects"} <= names
+    unguarded = [
+        r["relname"] for r in rows if not (r["relrowsecurity"] and r["relforcerowsecurity"])
+    ]
+    assert unguarded == []
+
+
 @pytest.mark.parametrize("table", TENANT_TABLES)
 async def test_raw_select_with_tenant_b_set_sees_nothing_of_a(
     tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool, table: str

@@ -1,0 +1,103 @@
+"""``wagen held list|release``: events parked for a tenant, and freeing them."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from pipeline.held import HeldReleaser, held_reason
+from pipeline.resources import open_resources, tenancy_services
+from pipeline.settings import WagenSettings
+from tenancy.audit import Actor
+
+T = TypeVar("T")
+
+
+async def _with_releaser(
+    settings: WagenSettings, work: Callable[[HeldReleaser], Awaitable[T]]
+) -> T:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka.servers, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+
+    async def publish(
+        topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
+        await producer.send_and_wait(topic, value, key=key, headers=headers)
+
+    try:
+        async with open_resources(settings) as resources:
+            releaser = HeldReleaser(
+                settings.kafka.servers,
+                resources.postgres,
+                tenancy_services(settings, resources),
+                publish,
+                Actor(label=f"cli:{getpass.getuser()}", request_id=None),
+            )
+            return await work(releaser)
+    finally:
+        await producer.stop()
+
+
+def _run(settings: WagenSettings, work: Callable[[HeldReleaser], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(_with_releaser(settings, work))
+    except (KafkaError, OSError) as exc:
+        click.echo(f"error: {exc} (is the stack up? deploy/local/stack up)", err=True)
+        sys.exit(1)
+
+
+@click.group()
+def held() -> None:
+    """Events held for a tenant: not forwarded, not dropped, released when the reason lifts."""
+
+
+@held.command("list")
+@click.option("--tenant", help="Only this tenant's entries.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
+@click.pass_obj
+def held_list(settings: WagenSettings, tenant: str | None, as_json: bool) -> None:
+    """Entries still held (released ones are left out)."""
+
+    async def work(releaser: HeldReleaser) -> list[dict[str, object]]:
+        return [
+            {
+                "ref": e.ref,
+                "tenant_id": e.tenant_id,
+                "reason": held_reason(e),
+                "held_at_ms": int(e.headers.get("held_at_ms", b"0") or b"0"),
+            }
+            for e in await releaser.held(tenant)
+        ]
+
+    for row in _run(settings, work):
+        click.echo(
+            json.dumps(row)
+            if as_json
+            else f"{row['ref']:<28} {row['tenant_id']:<20} {row['reason']}"
+        )
+
+
+@held.command("release")
+@click.option("--tenant", help="Only this tenant's entries.")
+@click.option("--force", is_flag=True, help="Release even if the reason has not lifted.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
+@click.pass_obj
+def held_release(settings: WagenSettings, tenant: str | None, force: bool, as_json: bool) -> None:
+    """Publish held entries back to wa.events where their reason has lifted (audited)."""
+
+    async def work(releaser: HeldReleaser) -> list[dict[str, str]]:
+        results = await releaser.release(await releaser.held(tenant), force=force)
+        return [{"ref": r.ref, "tenant_id": r.tenant_id, "outcome": r.outcome} for r in results]
+
+    for row in _run(settings, work):
+        click.echo(json.dumps(row) if as_json else f"{row['ref']:<28} {row['outcome']}")
