@@ -1,8 +1,9 @@
 """Held events: carried later, never dropped. Deciding when they may go, and releasing them.
 
-The forward agent parks an event on ``wa.events.held`` when its tenant cannot take it now
-(monthly quota used up, credentials missing). An entry is released — published back to
-``wa.events`` — once its reason has lifted: the quota has room again (a new month, or a
+The agents park an event on ``<topic>.held`` (``wa.events.held`` for customer messages,
+``genesys.webhooks.held`` for agent replies) when its tenant cannot take it now (monthly
+quota used up, credentials missing). An entry is released — published back to its source
+topic — once its reason has lifted: the quota has room again (a new month, or a
 bigger plan) or the credentials are in Vault. At most as many quota-held entries as the
 quota has room for are released per pass, oldest first, so a release does not just park
 the same events again. Each release is audited, and an entry released before is skipped.
@@ -61,18 +62,20 @@ class HeldReleaser:
         tenancy: Tenancy,
         publish: Publish,
         actor: Actor,
+        source: str = WA_EVENTS,
     ) -> None:
         self._servers = servers
         self._pool = pool
         self._tenancy = tenancy
         self._publish_record = publish
         self._actor = actor
+        self._source = source
 
     async def held(self, tenant: str | None = None) -> list[DlqEntry]:
         """Held entries (of one tenant), oldest first, not released before."""
         entries = [
             e
-            async for e in read_topic(self._servers, held_topic(WA_EVENTS))
+            async for e in read_topic(self._servers, held_topic(self._source))
             if tenant is None or e.tenant_id == tenant
         ]
         return [e for e in entries if e.tenant_id and not await self._released(e)]
@@ -89,7 +92,7 @@ class HeldReleaser:
                     done.append(Release(entry.ref, entry.tenant_id, f"kept: {verdict}"))
                     continue
             await self._publish(entry, reason, force)
-            done.append(Release(entry.ref, entry.tenant_id, f"released to {WA_EVENTS}"))
+            done.append(Release(entry.ref, entry.tenant_id, f"released to {self._source}"))
         return done
 
     async def _may_go(
@@ -142,7 +145,7 @@ class HeldReleaser:
 
     async def _publish(self, entry: DlqEntry, reason: str, forced: bool) -> None:
         async with tenant_tx(self._pool, entry.tenant_id) as conn:
-            await self._publish_record(WA_EVENTS, entry.key, entry.value, release_headers(entry))
+            await self._publish_record(self._source, entry.key, entry.value, release_headers(entry))
             await record(
                 conn,
                 self._actor,

@@ -16,13 +16,14 @@ from aiokafka.errors import KafkaError
 from pipeline.held import HeldReleaser, held_reason
 from pipeline.resources import open_resources, tenancy_services
 from pipeline.settings import WagenSettings
+from pipeline.topics import GENESYS_WEBHOOKS, WA_EVENTS
 from tenancy.audit import Actor
 
 T = TypeVar("T")
 
 
 async def _with_releaser(
-    settings: WagenSettings, work: Callable[[HeldReleaser], Awaitable[T]]
+    settings: WagenSettings, source: str, work: Callable[[HeldReleaser], Awaitable[T]]
 ) -> T:
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka.servers, acks="all", enable_idempotence=True
@@ -42,15 +43,16 @@ async def _with_releaser(
                 tenancy_services(settings, resources),
                 publish,
                 Actor(label=f"cli:{getpass.getuser()}", request_id=None),
+                source,
             )
             return await work(releaser)
     finally:
         await producer.stop()
 
 
-def _run(settings: WagenSettings, work: Callable[[HeldReleaser], Awaitable[T]]) -> T:
+def _run(settings: WagenSettings, source: str, work: Callable[[HeldReleaser], Awaitable[T]]) -> T:
     try:
-        return asyncio.run(_with_releaser(settings, work))
+        return asyncio.run(_with_releaser(settings, source, work))
     except (KafkaError, OSError) as exc:
         click.echo(f"error: {exc} (is the stack up? deploy/local/stack up)", err=True)
         sys.exit(1)
@@ -61,11 +63,22 @@ def held() -> None:
     """Events held for a tenant: not forwarded, not dropped, released when the reason lifts."""
 
 
+_topic_option = click.option(
+    "--topic",
+    "source",
+    type=click.Choice([WA_EVENTS, GENESYS_WEBHOOKS]),
+    default=WA_EVENTS,
+    show_default=True,
+    help="Customer messages (wa.events) or agent replies (genesys.webhooks).",
+)
+
+
 @held.command("list")
+@_topic_option
 @click.option("--tenant", help="Only this tenant's entries.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
 @click.pass_obj
-def held_list(settings: WagenSettings, tenant: str | None, as_json: bool) -> None:
+def held_list(settings: WagenSettings, source: str, tenant: str | None, as_json: bool) -> None:
     """Entries still held (released ones are left out)."""
 
     async def work(releaser: HeldReleaser) -> list[dict[str, object]]:
@@ -79,7 +92,7 @@ def held_list(settings: WagenSettings, tenant: str | None, as_json: bool) -> Non
             for e in await releaser.held(tenant)
         ]
 
-    for row in _run(settings, work):
+    for row in _run(settings, source, work):
         click.echo(
             json.dumps(row)
             if as_json
@@ -88,16 +101,19 @@ def held_list(settings: WagenSettings, tenant: str | None, as_json: bool) -> Non
 
 
 @held.command("release")
+@_topic_option
 @click.option("--tenant", help="Only this tenant's entries.")
 @click.option("--force", is_flag=True, help="Release even if the reason has not lifted.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
 @click.pass_obj
-def held_release(settings: WagenSettings, tenant: str | None, force: bool, as_json: bool) -> None:
-    """Publish held entries back to wa.events where their reason has lifted (audited)."""
+def held_release(
+    settings: WagenSettings, source: str, tenant: str | None, force: bool, as_json: bool
+) -> None:
+    """Publish held entries back to their topic where their reason has lifted (audited)."""
 
     async def work(releaser: HeldReleaser) -> list[dict[str, str]]:
         results = await releaser.release(await releaser.held(tenant), force=force)
         return [{"ref": r.ref, "tenant_id": r.tenant_id, "outcome": r.outcome} for r in results]
 
-    for row in _run(settings, work):
+    for row in _run(settings, source, work):
         click.echo(json.dumps(row) if as_json else f"{row['ref']:<28} {row['outcome']}")

@@ -93,7 +93,15 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
         ),
         policy,
     )
-    register_held_releaser(app, resources, _raw_topic(app, WA_EVENTS), settings)
+    register_held_releaser(
+        app,
+        resources,
+        {
+            WA_EVENTS: _raw_topic(app, WA_EVENTS),
+            GENESYS_WEBHOOKS: _raw_topic(app, GENESYS_WEBHOOKS),
+        },
+        settings,
+    )
     return app
 
 

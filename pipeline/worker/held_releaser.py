@@ -8,6 +8,7 @@ same code ``wagen held release`` runs, so both are audited alike.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import faust
 
@@ -20,30 +21,34 @@ log = logging.getLogger(__name__)
 
 
 def register_held_releaser(
-    app: faust.App, resources: WorkerResources, events: faust.TopicT, settings: WagenSettings
+    app: faust.App,
+    resources: WorkerResources,
+    sources: Mapping[str, faust.TopicT],
+    settings: WagenSettings,
 ) -> None:
-    """Attach the release timer to ``app``."""
+    """Attach the release timer to ``app``; ``sources`` maps each source topic name to it."""
 
     async def publish(
         topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
     ) -> None:
         # Wait for the broker's ack: the audit entry must not claim a release that failed.
-        pending = await events.send(key=key, value=value, headers=headers)
+        pending = await sources[topic].send(key=key, value=value, headers=headers)
         await pending
 
     async def release_held_events() -> None:
         clients = resources.clients
-        releaser = HeldReleaser(
-            settings.kafka.servers,
-            clients.resources.postgres,
-            clients.tenancy,
-            publish,
-            Actor(label="worker:held-releaser", request_id=None),
-        )
-        released = [
-            r for r in await releaser.release(await releaser.held()) if r.outcome.startswith("rel")
-        ]
-        if released:
-            log.info("held events released", extra={"count": len(released)})
+        for source in sources:
+            releaser = HeldReleaser(
+                settings.kafka.servers,
+                clients.resources.postgres,
+                clients.tenancy,
+                publish,
+                Actor(label="worker:held-releaser", request_id=None),
+                source,
+            )
+            results = await releaser.release(await releaser.held())
+            released = [r for r in results if r.outcome.startswith("released")]
+            if released:
+                log.info("held events released", extra={"count": len(released), "topic": source})
 
     app.timer(settings.worker.held_release_interval_s, on_leader=True)(release_held_events)
