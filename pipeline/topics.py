@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from pipeline.errors import PipelineError
+from pipeline.settings import KafkaSettings
 
 WA_WEBHOOKS = "wa.webhooks"
 WA_WEBHOOKS_QUARANTINE = "wa.webhooks.quarantine"
@@ -217,3 +218,19 @@ async def _managed_configs(
                 e["config_names"]: e["config_value"] for e in entries
             }
     return found
+
+
+async def ensure_declared_topics(kafka: KafkaSettings) -> list[TopicOutcome]:
+    """``ensure_topics`` for every declared topic, with the configured partitions."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=kafka.servers,
+        client_id=f"{kafka.client_id}-admin",
+        request_timeout_ms=kafka.request_timeout_ms,
+    )
+    await admin.start()
+    try:
+        return await ensure_topics(
+            admin, TOPICS, partitions=kafka.partitions, replication_factor=kafka.replication_factor
+        )
+    finally:
+        await admin.close()

@@ -8,29 +8,10 @@ import sys
 from dataclasses import asdict
 
 import click
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from pipeline.settings import WagenSettings
-from pipeline.topics import TOPICS, TopicOutcome, TopicSetupError, ensure_topics
-
-
-async def _ensure(settings: WagenSettings) -> list[TopicOutcome]:
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka.servers,
-        client_id=f"{settings.kafka.client_id}-cli",
-        request_timeout_ms=settings.kafka.request_timeout_ms,
-    )
-    await admin.start()
-    try:
-        return await ensure_topics(
-            admin,
-            TOPICS,
-            partitions=settings.kafka.partitions,
-            replication_factor=settings.kafka.replication_factor,
-        )
-    finally:
-        await admin.close()
+from pipeline.topics import TOPICS, TopicSetupError, ensure_declared_topics
 
 
 @click.group()
@@ -44,7 +25,7 @@ def topics() -> None:
 def topics_ensure(settings: WagenSettings, as_json: bool) -> None:
     """Create missing topics and reset drifted retention/cleanup configs (idempotent)."""
     try:
-        outcomes = asyncio.run(_ensure(settings))
+        outcomes = asyncio.run(ensure_declared_topics(settings.kafka))
     except (KafkaError, OSError, TopicSetupError) as exc:
         click.echo(
             f"error: cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc} "

@@ -11,17 +11,15 @@ import asyncio
 import logging
 
 import faust
-from aiokafka.admin import AIOKafkaAdminClient
 
 from pipeline.retry import BackoffPolicy
 from pipeline.settings import WagenSettings
 from pipeline.topics import (
     GENESYS_WEBHOOKS,
-    TOPICS,
     WA_EVENTS,
     WA_WEBHOOKS,
     dlq_topic,
-    ensure_topics,
+    ensure_declared_topics,
     held_topic,
     retry_topic,
 )
@@ -105,24 +103,10 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
     return app
 
 
-async def _ensure_topics(settings: WagenSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.servers)
-    await admin.start()
-    try:
-        await ensure_topics(
-            admin,
-            TOPICS,
-            partitions=settings.kafka.partitions,
-            replication_factor=settings.kafka.replication_factor,
-        )
-    finally:
-        await admin.close()
-
-
 def run_worker(settings: WagenSettings) -> None:
     """Run the worker until SIGINT/SIGTERM; Faust leaves the consumer group cleanly."""
     # The agents subscribe to wagen's topics: make sure they exist, as declared.
-    asyncio.run(_ensure_topics(settings))
+    asyncio.run(ensure_declared_topics(settings.kafka))
     app = create_worker_app(settings)
     log.info(
         "worker starting",

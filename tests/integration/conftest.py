@@ -9,10 +9,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
 from pipeline.settings import WagenSettings
-from pipeline.topics import TOPICS, ensure_topics
+from pipeline.topics import ensure_declared_topics
 from tenancy.db.migrate import migrate
 
 
@@ -20,26 +19,12 @@ def _with_database(dsn: str, database: str) -> str:
     return urlunsplit(urlsplit(dsn)._replace(path=f"/{database}"))
 
 
-async def _ensure_wagen_topics(settings: WagenSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.servers)
-    await admin.start()
-    try:
-        await ensure_topics(
-            admin,
-            TOPICS,
-            partitions=settings.kafka.partitions,
-            replication_factor=settings.kafka.replication_factor,
-        )
-    finally:
-        await admin.close()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _wagen_topics(request: pytest.FixtureRequest, settings: WagenSettings) -> None:
     """wagen's topics exist on the broker, as `make run` and the worker create them."""
     # Runs after the reachability check, so a missing stack fails (or skips) with the hint.
     request.getfixturevalue("_stack_reachable")
-    asyncio.run(_ensure_wagen_topics(settings))
+    asyncio.run(ensure_declared_topics(settings.kafka))
 
 
 @pytest.fixture
