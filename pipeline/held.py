@@ -63,6 +63,7 @@ class HeldReleaser:
         publish: Publish,
         actor: Actor,
         source: str = WA_EVENTS,
+        before_release: Callable[[str], None] | None = None,
     ) -> None:
         self._servers = servers
         self._pool = pool
@@ -70,6 +71,9 @@ class HeldReleaser:
         self._publish_record = publish
         self._actor = actor
         self._source = source
+        # The worker drops its cached view of the tenant, so the released event meets the
+        # plan and credentials that made the release possible.
+        self._before_release = before_release
 
     async def held(self, tenant: str | None = None) -> list[DlqEntry]:
         """Held entries (of one tenant), oldest first, not released before."""
@@ -144,6 +148,8 @@ class HeldReleaser:
         return bool(count)
 
     async def _publish(self, entry: DlqEntry, reason: str, forced: bool) -> None:
+        if self._before_release is not None:
+            self._before_release(entry.tenant_id)
         async with tenant_tx(self._pool, entry.tenant_id) as conn:
             await self._publish_record(self._source, entry.key, entry.value, release_headers(entry))
             await record(

@@ -45,6 +45,7 @@ def register_held_releaser(
                 publish,
                 Actor(label="worker:held-releaser", request_id=None),
                 source,
+                before_release=clients.tenants.forget_tenant,
             )
             results = await releaser.release(await releaser.held())
             released = [r for r in results if r.outcome.startswith("released")]

@@ -72,3 +72,12 @@ class TenantDirectory:
     def forget(self, tenant_id: str) -> None:
         """Drop cached credentials (after Genesys refused them: maybe rotated since)."""
         self._genesys.invalidate(tenant_id)
+
+    def forget_tenant(self, tenant_id: str) -> None:
+        """Drop everything cached about the tenant: its plan or credentials just changed.
+
+        The held releaser calls this before releasing, or a message released after a plan
+        upgrade would meet the old plan here and be held again until the cache expired.
+        """
+        self._tenants.invalidate(tenant_id)
+        self._genesys.invalidate(tenant_id)

@@ -6,6 +6,8 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
+from typing import IO
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -14,16 +16,36 @@ from pipeline.topics import TOPICS
 from tests.conftest import REPO_ROOT
 
 
-def wagen(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+class WagenProcess(subprocess.Popen[str]):
+    """A wagen process whose output goes to a temporary file, read back by ``communicate``.
+
+    A pipe that nobody reads until the end blocks a chatty worker once ~64 KiB of log lines
+    are waiting: its event loop freezes and the test measures the freeze, not wagen.
+    """
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self._log: IO[str] | None = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in communicate)
+        self._output: str | None = None
+        super().__init__(
+            args, cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, text=True
+        )
+
+    def communicate(
+        self, input: str | None = None, timeout: float | None = None
+    ) -> tuple[str, str]:
+        """Wait for the process to end; its whole output (stdout and stderr, interleaved)."""
+        self.wait(timeout)
+        if self._output is None and self._log is not None:
+            self._log.seek(0)
+            self._output = self._log.read()
+            self._log.close()
+            self._log = None
+        return self._output or "", ""
+
+
+def wagen(*args: str, env: dict[str, str] | None = None) -> WagenProcess:
     """``python -m pipeline ARGS`` with the test's environment plus ``env``."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "pipeline", *args],
-        cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    return WagenProcess([sys.executable, "-m", "pipeline", *args], {**os.environ, **(env or {})})
 
 
 async def group_state(admin: AIOKafkaAdminClient, group: str) -> tuple[str, int]:
