@@ -123,6 +123,50 @@ class WorkerSettings(BaseModel):
     )
 
 
+class PacingSettings(BaseModel):
+    """Per-tenant pacing of vendor calls, and how much the agents hold in flight.
+
+    Each worker paces the share of traffic its partitions carry (buckets are in process);
+    see the README's "Pacing, fairness and order".
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    genesys_per_minute: float = Field(
+        default=300.0, gt=0, description="Genesys calls per minute per tenant (its OAuth client)."
+    )
+    genesys_burst: int = Field(
+        default=5, ge=1, description="Genesys calls a tenant may make at once after a quiet spell."
+    )
+    genesys_overrides: dict[str, float] = Field(
+        default_factory=dict,
+        description="Tenant id -> Genesys calls per minute, for tenants with a raised limit.",
+    )
+    meta_per_second: float = Field(
+        default=80.0, gt=0, description="Meta sends per second per business phone number."
+    )
+    meta_burst: int = Field(
+        default=80, ge=1, description="Meta sends a number may make at once after a quiet spell."
+    )
+    max_in_flight: int = Field(
+        default=1000,
+        ge=1,
+        description="Unfinished records an agent holds per worker (running or awaiting a turn).",
+    )
+    max_unacked: int = Field(
+        default=20_000,
+        ge=1,
+        description="Records an agent holds per worker until committable (finished ones behind "
+        "an unfinished one of their partition included).",
+    )
+    order_marker_ttl_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Longest a conversation stays behind a message on the retry topic "
+        "if that message is lost (refreshed while it retries).",
+    )
+
+
 class MediaSettings(BaseModel):
     """Inbound media: downloaded from Meta at ingest, re-served to Genesys by signed links.
 
@@ -225,3 +269,4 @@ class WagenSettings(BaseSettings):
     meta: MetaClientSettings = MetaClientSettings()
     genesys: GenesysClientSettings = GenesysClientSettings()
     media: MediaSettings = MediaSettings()
+    pacing: PacingSettings = PacingSettings()

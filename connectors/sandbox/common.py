@@ -3,7 +3,9 @@
 Every simulator request is recorded (operation, scope, status, body) for tests to inspect at
 ``GET /_sandbox/requests``, and may be made to fail on demand by a :class:`FailureRule`
 posted to ``POST /_sandbox/failures``: answered with a 429 (with ``Retry-After``), a 5xx, a
-bad-token 401, or delayed past the client's timeout.
+bad-token 401, or delayed past the client's timeout. A :class:`RateLimitRule` posted to
+``POST /_sandbox/rate_limits`` caps a scope's request rate as the vendor does: requests over
+it are answered 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -96,6 +98,54 @@ class FailurePlan:
     def clear(self) -> None:
         """Forget every rule."""
         self._rules.clear()
+
+
+class RateLimitRule(ControlModel):
+    """Cap the request rate of one scope (a token bucket, as the vendors enforce).
+
+    Attributes:
+        scope: the phone number id / integration id limited.
+        per_second: requests allowed per second, on average.
+        burst: requests allowed at once after a quiet spell.
+    """
+
+    scope: str = Field(min_length=1)
+    per_second: float = Field(gt=0, le=10_000)
+    burst: int = Field(default=1, ge=1, le=10_000)
+
+
+@dataclass
+class _Allowance:
+    rule: RateLimitRule
+    tokens: float
+    at: float
+
+
+class RateLimits:
+    """The rate limit of each scope that has one; the others are unlimited."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._scopes: dict[str, _Allowance] = {}
+
+    def set(self, rule: RateLimitRule) -> None:
+        """Limit ``rule.scope`` (replacing its earlier limit), starting with a full burst."""
+        self._scopes[rule.scope] = _Allowance(rule, float(rule.burst), self._clock())
+
+    def take(self, scope: str | None) -> bool:
+        """Whether a request of ``scope`` is within its limit (and count it if so)."""
+        allowance = self._scopes.get(scope or "")
+        if allowance is None:
+            return True
+        now, rule = self._clock(), allowance.rule
+        allowance.tokens = min(
+            float(rule.burst), allowance.tokens + (now - allowance.at) * rule.per_second
+        )
+        allowance.at = now
+        if allowance.tokens < 1 - 1e-9:  # float drift must not refuse an on-time request
+            return False
+        allowance.tokens -= 1
+        return True
 
 
 class RequestLog:

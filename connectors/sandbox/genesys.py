@@ -54,6 +54,7 @@ def create_genesys_app(
     routes.add_post(f"{prefix}/tokens/expire", control.expire_tokens)
     routes.add_get(f"{prefix}/tokens", control.list_tokens)
     routes.add_post(f"{prefix}/failures", control.add_failure)
+    routes.add_post(f"{prefix}/rate_limits", control.set_rate_limit)
     routes.add_post(f"{prefix}/attachments", control.host_attachment)
     routes.add_get(f"{prefix}/attachments/{{ident}}/{{filename}}", control.serve_attachment)
     routes.add_post(f"{prefix}/webhooks/outbound", control.emit_outbound)

@@ -164,6 +164,8 @@ async def _inbound(
     rule = apply_delay(request, sandbox.failures.take(integration_id, kind))
     if rule is not None:
         return _injected(rule)
+    if not sandbox.rate_limits.take(integration_id):
+        return _injected(FailureRule(kind="rate_limit", retry_after=1))
     scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or sandbox.token_client(bearer.strip()) is None:
         return _unauthorized()

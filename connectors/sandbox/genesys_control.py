@@ -1,6 +1,7 @@
 """The Genesys simulator's control and inspection endpoints, and the webhooks it emits.
 
 Under ``/_sandbox``: register OAuth clients and integrations, expire tokens, queue failures,
+cap an integration's request rate,
 host agent attachments, emit signed outbound webhooks (agent text, attachment, typing,
 receipt), and read back requests, issued-token counts and accepted bodies.
 """
@@ -19,6 +20,7 @@ from pydantic import Field
 from connectors.sandbox.common import (
     ControlModel,
     FailureRule,
+    RateLimitRule,
     compact_json,
     deliver_signed,
     read_control,
@@ -93,6 +95,13 @@ async def add_failure(request: web.Request) -> web.Response:
     """Queue a failure rule (scope: client id for ``token``, integration id otherwise)."""
     rule = await read_control(request, FailureRule)
     request.app[GENESYS_KEY].failures.add(rule)
+    return web.json_response(rule.model_dump(), status=201)
+
+
+async def set_rate_limit(request: web.Request) -> web.Response:
+    """Cap an integration's request rate (429 with ``Retry-After`` above it)."""
+    rule = await read_control(request, RateLimitRule)
+    request.app[GENESYS_KEY].rate_limits.set(rule)
     return web.json_response(rule.model_dump(), status=201)
 
 

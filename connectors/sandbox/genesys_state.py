@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from connectors.sandbox.common import ControlModel, FailurePlan, RequestLog
+from connectors.sandbox.common import ControlModel, FailurePlan, RateLimits, RequestLog
 
 
 class ClientConfig(ControlModel):
@@ -63,6 +63,9 @@ class GenesysSandbox:
         issued: tokens issued per client id (what single-flight tests count).
         attachments: served files by id.
         received: every accepted inbound body, in order (``kind``, ``integration_id``, ``body``).
+        failures: failures to inject.
+        rate_limits: request rates per integration id (429 above).
+        requests: every request answered.
         clock: wall-clock seconds (tests may replace it).
     """
 
@@ -73,6 +76,7 @@ class GenesysSandbox:
     attachments: dict[str, StoredAttachment] = field(default_factory=dict)
     received: list[dict[str, object]] = field(default_factory=list)
     failures: FailurePlan = field(default_factory=FailurePlan)
+    rate_limits: RateLimits = field(default_factory=RateLimits)
     requests: RequestLog = field(default_factory=RequestLog)
     clock: Callable[[], float] = time.time
 

@@ -78,6 +78,8 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
             held=_raw_topic(app, held_topic(WA_EVENTS)),
         ),
         policy,
+        settings.pacing,
+        settings.tenancy.redis_prefix,
     )
     register_outbound_agents(
         app,

@@ -4,14 +4,18 @@ a status of an agent's message becomes a receipt.
 Order of work for a message, each step safe to repeat:
 
 1. tenant active, Genesys credentials present (else held or dead-lettered by the caller);
-2. the delivery claim (:mod:`pipeline.idempotency`): a duplicate stops here;
-3. media downloaded from Meta into the media store (:mod:`pipeline.media.ingest`; skipped
+2. a token of the tenant's Genesys budget for the first call (:mod:`pipeline.worker.pacing`:
+   a tenant at its budget waits here, it does not fail) — taken before the claim, so a
+   long wait never outlives the claim's lease, and before the work below, so a paced
+   tenant's backlog costs nothing until its turn;
+3. the delivery claim (:mod:`pipeline.idempotency`): a duplicate stops here;
+4. media downloaded from Meta into the media store (:mod:`pipeline.media.ingest`; skipped
    when a retry finds it stored), then translation (pure; tracked wamids and media links
    prefetched, so it never waits on I/O) — both before the quota, so a message that cannot
    be carried is not charged;
-4. the plan quota, charged once per message (``quota_counted`` survives retries);
-5. the Genesys call;
-6. one transaction: tracking ``sent`` with the Genesys id, the conversation mapping and
+5. the plan quota, charged once per message (``quota_counted`` survives retries);
+6. the Genesys call (any further call of the same message takes its own token);
+7. one transaction: tracking ``sent`` with the Genesys id, the conversation mapping and
    the ``messages_in`` counter, so the three never disagree.
 
 A failure after the claim releases it and re-raises: the agent decides between the retry
@@ -27,12 +31,13 @@ from typing import Literal
 import asyncpg
 
 from connectors.genesys.client import GenesysClient, InboundAccepted
-from connectors.genesys.errors import GenesysCredentialsError
+from connectors.genesys.errors import GenesysCredentialsError, GenesysRateLimitedError
 from connectors.genesys.token import GenesysTenant
 from connectors.translate import GenesysCall, GenesysTarget, event_to_genesys, referenced_wamids
 from pipeline.idempotency import Claim, ClaimStore
 from pipeline.media.ingest import NO_MEDIA, MediaIngest
 from pipeline.store import mappings, tracking
+from pipeline.worker.pacing import Pacer
 from pipeline.worker.tenants import TenantDirectory
 from schemas.events import MessageReceived, StatusReceived
 from schemas.genesys import (
@@ -62,11 +67,13 @@ class Forwarder:
     quota: QuotaService
     genesys: GenesysClient
     media: MediaIngest
+    pacer: Pacer
 
     async def message(self, event: MessageReceived) -> Result:
         """Deliver one customer message to the tenant's Genesys integration, once."""
         tenant = await self.tenants.active(event.tenant_id)
         target = await self.tenants.genesys(event.tenant_id)
+        await self.pacer.acquire("genesys", event.tenant_id)
         claim = await self.claims.claim(
             event.tenant_id, "inbound", event.message_id, event.customer
         )
@@ -78,7 +85,9 @@ class Forwarder:
             if not claim.quota_counted:
                 await self.quota.consume(event.tenant_id, tenant.plan)
                 await self.claims.quota_counted(claim)
-            accepted = [await self._call(target, call) for call in calls]
+            accepted = [
+                await self._call(target, call, paced=n == 0) for n, call in enumerate(calls)
+            ]
             await self._record(event, claim, accepted[-1] if accepted else None)
         except BaseException:
             await self.claims.release(claim)
@@ -138,8 +147,13 @@ class Forwarder:
         )
         return media.apply(calls)
 
-    async def _call(self, target: GenesysTenant, call: GenesysCall) -> InboundAccepted:
+    async def _call(
+        self, target: GenesysTenant, call: GenesysCall, *, paced: bool = False
+    ) -> InboundAccepted:
+        """One Genesys call; ``paced`` when its budget token was taken already."""
         body = call.body
+        if not paced:
+            await self.pacer.acquire("genesys", target.tenant_id)
         try:
             if isinstance(body, OpenInboundNormalizedMessage):
                 return await self.genesys.send_message(target, body, prefetch_conversation_id=True)
@@ -148,6 +162,10 @@ class Forwarder:
             if isinstance(body, OpenInboundNormalizedReceipt):
                 return await self.genesys.send_receipt(target, body)
             return await self.genesys.send_event(target, body)
+        except GenesysRateLimitedError as exc:
+            # Other workers share the budget, or it is lower than configured: back off too.
+            self.pacer.hold("genesys", target.tenant_id, exc.retry_after or 1.0)
+            raise
         except GenesysCredentialsError:
             # Maybe rotated in Vault since we cached them: read them again next time.
             self.tenants.forget(target.tenant_id)

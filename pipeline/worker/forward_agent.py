@@ -1,22 +1,22 @@
 """Agents: ``wa.events`` → Genesys (``forward_to_genesys``), and its retries
 (``retry_wa_events`` on ``wa.events.retry``).
 
-Both run the same :class:`EventHandler`; a failure is never retried in place (that would
-hold up every conversation behind it on the partition) but republished: to the retry topic
-with a not-before time, to the held topic, or to the DLQ (:mod:`pipeline.worker.routing`).
-Faust commits a record's offset only after the agent has handled it, and a record is
-published before it is committed, so a crash replays rather than loses; the delivery claim
-makes the replay harmless.
+Both run the same :class:`EventHandler`; a failure is never retried in place but
+republished: to the retry topic with a not-before time, to the held topic, or to the DLQ
+(:mod:`pipeline.worker.routing`). A record is published before its offset is committed, so
+a crash replays rather than loses; the delivery claim makes the replay harmless.
 
-The retry agent sleeps until a record's not-before time. Its topic is keyed like
-``wa.events``, so records of one conversation keep their order there too.
+Records are run by conversation (``tenant_id:wa_id``, the topics' key), concurrently across
+conversations and in order within one, and a conversation with a message on the retry topic
+sends its later messages behind it (:mod:`pipeline.worker.keyed_agent`,
+:mod:`pipeline.worker.order`). The retry agent waits for a record's not-before time in that
+record's own task, so a long ``Retry-After`` holds up its conversation only.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import faust
@@ -24,8 +24,11 @@ from pydantic import ValidationError
 
 from pipeline import retry
 from pipeline.retry import BackoffPolicy
+from pipeline.settings import PacingSettings
 from pipeline.worker.errors import BadEventError
 from pipeline.worker.forward import Result
+from pipeline.worker.keyed_agent import KeyedAgentContext, Record, register_keyed_agents
+from pipeline.worker.order import PARK_SEQ
 from pipeline.worker.records import dlq_headers
 from pipeline.worker.resources import WorkerResources
 from pipeline.worker.routing import Decision, decide, is_infrastructure
@@ -60,20 +63,18 @@ class EventHandler:
         self._topics = topics
         self._policy = policy
 
-    async def handle(
-        self, key: bytes | None, value: bytes, headers: Mapping[str, bytes], attempt: int
-    ) -> None:
-        """Attempt ``attempt`` (from 1) of one record."""
-        tenant = headers.get("tenant_id", b"").decode()
+    async def attempt(self, record: Record, attempt: int) -> Decision | None:
+        """Attempt ``attempt`` (from 1) of one record; where its failure goes, if it failed."""
+        tenant = record.tenant
         try:
-            result = await self._dispatch(value)
+            result = await self._dispatch(record.value)
         except Exception as exc:
             decision = decide(exc, attempt, self._policy)
             _log_failure(exc, decision, tenant, attempt)
-            await self._publish(decision, key, value, headers, attempt)
-            return
+            return decision
         if result is not None:
             log.info("event forwarded", extra={"tenant_id": tenant, "result": result})
+        return None
 
     async def _dispatch(self, value: bytes) -> Result | None:
         try:
@@ -88,14 +89,22 @@ class EventHandler:
         # Webhook errors concern no conversation; they are logged by the split agent.
         return None
 
-    async def _publish(
+    async def defer(self, record: Record, place: int) -> None:
+        """To the end of the retry topic as it is, with its place in its conversation's line
+        (no attempt is counted: it was not tried)."""
+        headers = [(k, v) for k, v in record.headers.items() if k != PARK_SEQ]
+        headers.append((PARK_SEQ, str(place).encode()))
+        await self._topics.retry.send(key=record.key, value=record.value, headers=headers)
+
+    async def publish(
         self,
         decision: Decision,
-        key: bytes | None,
-        value: bytes,
-        headers: Mapping[str, bytes],
+        record: Record,
         attempt: int,
+        extra: Sequence[tuple[str, bytes]] = (),
     ) -> None:
+        """Send a failed record to the retry topic, the held topic or the DLQ."""
+        key, value, headers = record.key, record.value, record.headers
         now = retry.now_ms()
         failures = retry.with_failure(
             headers, attempt=attempt, code=decision.code, error=decision.error, at_ms=now
@@ -107,6 +116,8 @@ class EventHandler:
                 not_before=now + int(decision.delay_s * 1000),
                 failures=failures,
             )
+            replaced = {name for name, _ in extra}
+            out = [(k, v) for k, v in out if k not in replaced] + list(extra)
             await self._topics.retry.send(key=key, value=value, headers=out)
             return
         if decision.destination == "held":
@@ -149,30 +160,30 @@ def _log_failure(exc: Exception, decision: Decision, tenant: str, attempt: int) 
         log.warning("event failed: %s", decision.error, extra=extra)
 
 
+def conversation_key(record: Record) -> str:
+    """``wa.events`` and its retry topic are keyed by conversation (``tenant_id:wa_id``)."""
+    return record.key.decode(errors="replace") if record.key else record.tenant
+
+
 def register_forward_agents(
-    app: faust.App, resources: WorkerResources, topics: EventTopics, policy: BackoffPolicy
+    app: faust.App,
+    resources: WorkerResources,
+    topics: EventTopics,
+    policy: BackoffPolicy,
+    pacing: PacingSettings,
+    redis_prefix: str,
 ) -> None:
     """Attach ``forward_to_genesys`` and ``retry_wa_events`` to ``app``."""
-    handler = EventHandler(resources, topics, policy)
-
-    async def forward_to_genesys(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        async for record in stream.events():
-            headers = dict(record.headers or {})
-            value = record.value if isinstance(record.value, bytes) else b""
-            key = record.key if isinstance(record.key, bytes) else None
-            await handler.handle(key, value, headers, attempt=1)
-            yield None
-
-    async def retry_wa_events(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        async for record in stream.events():
-            headers = dict(record.headers or {})
-            value = record.value if isinstance(record.value, bytes) else b""
-            key = record.key if isinstance(record.key, bytes) else None
-            wait_ms = retry.not_before_ms(headers) - retry.now_ms()
-            if wait_ms > 0:
-                await asyncio.sleep(wait_ms / 1000)
-            await handler.handle(key, value, headers, attempt=retry.attempts_made(headers) + 1)
-            yield None
-
-    app.agent(topics.events, name="forward_to_genesys")(forward_to_genesys)
-    app.agent(topics.retry, name="retry_wa_events")(retry_wa_events)
+    register_keyed_agents(
+        app,
+        (topics.events, "forward_to_genesys"),
+        (topics.retry, "retry_wa_events"),
+        KeyedAgentContext(
+            handler=EventHandler(resources, topics, policy),
+            resources=resources,
+            source=topics.source_name,
+            pacing=pacing,
+            redis_prefix=redis_prefix,
+            conversation_of=conversation_key,
+        ),
+    )

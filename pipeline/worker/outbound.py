@@ -10,7 +10,8 @@ Order of work for an agent message, each step safe to repeat:
 4. the customer-service window of (tenant, the number the customer wrote to, customer), from
    the customer's last inbound message (:mod:`pipeline.store.window`) — closed means no Meta
    call at all — then the translation (pure);
-5. the sends with the tenant's Meta token (missing: held), in order, attachments downloaded
+5. the sends with the tenant's Meta token (missing: held), in order, each paced to the
+   number's budget (:mod:`pipeline.worker.pacing`), attachments downloaded
    from Genesys and uploaded to Meta first; progress through a split message is recorded,
    so a retry resumes after the parts sent;
 6. one transaction: the row ``sent`` with the last wamid (statuses of it become receipts on
@@ -39,7 +40,7 @@ from connectors.genesys.client import GenesysClient
 from connectors.genesys.errors import GenesysCredentialsError
 from connectors.genesys.token import GenesysTenant
 from connectors.meta.client import MetaClient
-from connectors.meta.errors import MetaCredentialsError
+from connectors.meta.errors import MetaCredentialsError, MetaRateLimitedError
 from connectors.meta.graph import MetaAuth
 from connectors.translate import (
     MediaUpload,
@@ -64,6 +65,7 @@ from pipeline.worker.outbound_policy import (
     window_closed,
     window_open,
 )
+from pipeline.worker.pacing import Pacer
 from pipeline.worker.tenants import TenantDirectory
 from schemas.genesys.webhook import (
     OpenEventNormalizedMessage,
@@ -75,6 +77,8 @@ from tenancy import usage
 from tenancy.db.scope import tenant_tx
 
 log = logging.getLogger(__name__)
+
+_PAIR_RATE_LIMIT = 131056  # Meta: too many messages to one customer, the number is fine
 
 MESSAGES_OUT = "messages_out"
 """Usage metric: agent messages carried to WhatsApp."""
@@ -140,6 +144,7 @@ class OutboundSender:
     genesys: GenesysClient
     attachments: GenesysAttachments
     policy: BackoffPolicy
+    pacer: Pacer
 
     async def handle(self, raw: bytes, tenant_id: str, attempt: int) -> Outcome:
         """Attempt ``attempt`` (from 1) of one webhook body of ``tenant_id``."""
@@ -227,7 +232,14 @@ class OutboundSender:
         body = send.body
         if isinstance(body, MediaUpload | MarkRead):  # steps() never pairs these as a send
             raise TypeError(f"not a message body: {type(body).__name__}")
-        accepted = await self.meta.send(auth, body)
+        tenant_id, number = auth.tenant_id or "", auth.phone_number_id
+        await self.pacer.acquire("meta", tenant_id, number)
+        try:
+            accepted = await self.meta.send(auth, body)
+        except MetaRateLimitedError as exc:
+            if exc.vendor_code != _PAIR_RATE_LIMIT:  # one customer's limit: not the number's
+                self.pacer.hold("meta", tenant_id, exc.retry_after or 1.0, number)
+            raise
         return accepted.messages[-1].id
 
     async def _upload(self, auth: MetaAuth, upload: MediaUpload) -> str:
@@ -280,6 +292,7 @@ class OutboundSender:
         self, target: GenesysTenant, genesys_id: str, customer: str, failure: OutboundFailure
     ) -> None:
         body = failed_receipt(genesys_id, customer, failure, datetime.now(UTC))
+        await self.pacer.acquire("genesys", target.tenant_id)
         try:
             await self.genesys.send_receipt(target, body)
         except GenesysCredentialsError:

@@ -5,7 +5,9 @@ The same discipline as the inbound agents (:mod:`pipeline.worker.forward_agent`,
 publishing this reuses): a failure is never retried in place but republished — to the retry
 topic with a not-before time honouring ``Retry-After``, to the held topic, or to the DLQ —
 and a record is published before its offset is committed, so a crash replays rather than
-loses; the outbound claim makes the replay harmless.
+loses; the outbound claim makes the replay harmless. Records run by conversation (tenant and
+customer, read from the body), in order within one, through the same keyed loop and
+retry-topic line as inbound (:mod:`pipeline.worker.keyed_agent`).
 
 The :class:`~pipeline.worker.outbound.OutboundSender` is built from the worker's shared
 clients on first use, so the outbound direction adds no client of its own to
@@ -14,18 +16,17 @@ clients on first use, so the outbound direction adds no client of its own to
 
 from __future__ import annotations
 
-import asyncio
+import json
 import logging
-from collections.abc import AsyncIterator, Mapping
 
 import faust
 
 from connectors.genesys.attachments import GenesysAttachments
-from pipeline import retry
 from pipeline.retry import BackoffPolicy
 from pipeline.settings import WagenSettings
 from pipeline.worker.errors import BadEventError
 from pipeline.worker.forward_agent import EventHandler, EventTopics
+from pipeline.worker.keyed_agent import KeyedAgentContext, Record, register_keyed_agents
 from pipeline.worker.meta_auth import MetaAuthDirectory
 from pipeline.worker.outbound import OutboundSender
 from pipeline.worker.outbound_claims import OutboundClaims
@@ -57,6 +58,7 @@ def build_sender(
         genesys=clients.genesys,
         attachments=GenesysAttachments(clients.transport, settings.genesys),
         policy=policy,
+        pacer=clients.pacer,
     )
 
 
@@ -81,28 +83,24 @@ class OutboundHandler(EventHandler):
             self._built = (clients, build_sender(self._settings, clients, self._policy))
         return self._built[1]
 
-    async def handle(
-        self, key: bytes | None, value: bytes, headers: Mapping[str, bytes], attempt: int
-    ) -> None:
-        """Attempt ``attempt`` (from 1) of one record."""
-        tenant = headers.get("tenant_id", b"").decode()
+    async def attempt(self, record: Record, attempt: int) -> Decision | None:
+        """Attempt ``attempt`` (from 1) of one record; where its failure goes, if it failed."""
+        tenant = record.tenant
         try:
             if not tenant:
                 raise BadEventError("genesys.webhooks record has no tenant_id header")
-            outcome = await self._sender().handle(value, tenant, attempt)
+            outcome = await self._sender().handle(record.value, tenant, attempt)
         except Exception as exc:
             decision = decide(exc, attempt, self._policy)
             _log_failure(exc, decision, tenant, attempt)
-            await self._publish(decision, key, value, headers, attempt)
-            return
+            return decision
         extra = {"tenant_id": tenant, "result": outcome.result, "attempt": attempt}
         failure = outcome.dead_letter
         if failure is None:
             log.info("agent webhook handled", extra=extra)
-            return
+            return None
         log.warning("agent message failed: %s", failure.error, extra=extra)
-        dead = Decision("dlq", failure.error_code, failure.error)
-        await self._publish(dead, key, value, headers, attempt)
+        return Decision("dlq", failure.error_code, failure.error)
 
 
 def _log_failure(exc: Exception, decision: Decision, tenant: str, attempt: int) -> None:
@@ -120,6 +118,21 @@ def _log_failure(exc: Exception, decision: Decision, tenant: str, attempt: int) 
         log.warning("agent webhook failed: %s", decision.error, extra=extra)
 
 
+def agent_conversation(record: Record) -> str:
+    """``tenant_id:customer`` of an agent's webhook (``channel.to.id``).
+
+    ``genesys.webhooks`` is keyed by tenant (the gateway does not parse bodies), which would
+    run a tenant's conversations one at a time; this finer key runs them concurrently and
+    keeps each in order. An unreadable body falls back to the tenant: it fails in the
+    handler anyway.
+    """
+    try:
+        to = json.loads(record.value)["channel"]["to"]["id"]
+    except (ValueError, KeyError, TypeError):
+        return record.tenant
+    return f"{record.tenant}:{to}" if isinstance(to, str) else record.tenant
+
+
 def register_outbound_agents(
     app: faust.App,
     settings: WagenSettings,
@@ -128,26 +141,16 @@ def register_outbound_agents(
     policy: BackoffPolicy,
 ) -> None:
     """Attach ``forward_to_meta`` and ``retry_genesys_webhooks`` to ``app``."""
-    handler = OutboundHandler(settings, resources, topics, policy)
-
-    async def forward_to_meta(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        async for record in stream.events():
-            headers = dict(record.headers or {})
-            value = record.value if isinstance(record.value, bytes) else b""
-            key = record.key if isinstance(record.key, bytes) else None
-            await handler.handle(key, value, headers, attempt=1)
-            yield None
-
-    async def retry_genesys_webhooks(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        async for record in stream.events():
-            headers = dict(record.headers or {})
-            value = record.value if isinstance(record.value, bytes) else b""
-            key = record.key if isinstance(record.key, bytes) else None
-            wait_ms = retry.not_before_ms(headers) - retry.now_ms()
-            if wait_ms > 0:
-                await asyncio.sleep(wait_ms / 1000)
-            await handler.handle(key, value, headers, attempt=retry.attempts_made(headers) + 1)
-            yield None
-
-    app.agent(topics.events, name="forward_to_meta")(forward_to_meta)
-    app.agent(topics.retry, name="retry_genesys_webhooks")(retry_genesys_webhooks)
+    register_keyed_agents(
+        app,
+        (topics.events, "forward_to_meta"),
+        (topics.retry, "retry_genesys_webhooks"),
+        KeyedAgentContext(
+            handler=OutboundHandler(settings, resources, topics, policy),
+            resources=resources,
+            source=topics.source_name,
+            pacing=settings.pacing,
+            redis_prefix=settings.tenancy.redis_prefix,
+            conversation_of=agent_conversation,
+        ),
+    )

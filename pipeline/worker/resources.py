@@ -8,6 +8,8 @@ with a clear message before start instead of an ``AttributeError`` deep in a han
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +26,10 @@ from pipeline.media.backend import media_store
 from pipeline.media.ingest import MediaIngest
 from pipeline.media.links import MediaLinkSigner
 from pipeline.resources import Resources, open_resources, tenancy_services
-from pipeline.settings import WagenSettings
+from pipeline.settings import PacingSettings, WagenSettings
 from pipeline.worker.forward import Forwarder
 from pipeline.worker.meta_auth import MetaAuthDirectory
+from pipeline.worker.pacing import Budget, Pacer, PacingBudgets
 from pipeline.worker.tenants import TenantDirectory
 from tenancy.services import Tenancy
 
@@ -49,6 +52,7 @@ class WorkerClients:
     tenants: TenantDirectory
     claims: ClaimStore
     forwarder: Forwarder
+    pacer: Pacer
 
 
 class WorkerResources(mode.Service):
@@ -86,6 +90,22 @@ class WorkerResources(mode.Service):
             await stack.aclose()
 
 
+def pacer_from(settings: PacingSettings, clock: Callable[[], float] = time.monotonic) -> Pacer:
+    """One pacer per worker, shared by every agent, so a tenant has one budget per worker."""
+    genesys_burst = settings.genesys_burst
+    return Pacer(
+        PacingBudgets(
+            genesys=Budget(settings.genesys_per_minute / 60, genesys_burst),
+            meta=Budget(settings.meta_per_second, settings.meta_burst),
+            genesys_overrides={
+                tenant: Budget(per_minute / 60, genesys_burst)
+                for tenant, per_minute in settings.genesys_overrides.items()
+            },
+        ),
+        clock,
+    )
+
+
 def _wire(settings: WagenSettings, resources: Resources, transport: HttpTransport) -> WorkerClients:
     tenancy = tenancy_services(settings, resources)
     worker = settings.worker
@@ -110,6 +130,7 @@ def _wire(settings: WagenSettings, resources: Resources, transport: HttpTranspor
         credentials=MetaAuthDirectory(tenancy.credentials, worker.tenant_cache_ttl_s),
         settings=settings.media,
     )
+    pacer = pacer_from(settings.pacing)
     forwarder = Forwarder(
         pool=resources.postgres,
         tenants=tenants,
@@ -117,6 +138,7 @@ def _wire(settings: WagenSettings, resources: Resources, transport: HttpTranspor
         quota=tenancy.quota,
         genesys=genesys,
         media=media,
+        pacer=pacer,
     )
     return WorkerClients(
         resources=resources,
@@ -127,4 +149,5 @@ def _wire(settings: WagenSettings, resources: Resources, transport: HttpTranspor
         tenants=tenants,
         claims=claims,
         forwarder=forwarder,
+        pacer=pacer,
     )
