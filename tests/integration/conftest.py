@@ -13,6 +13,7 @@ import pytest
 from pipeline.settings import WagenSettings
 from pipeline.topics import ensure_declared_topics
 from tenancy.db.migrate import migrate
+from tests.integration.wagen_process import start_group_at_end
 
 
 def _with_database(dsn: str, database: str) -> str:
@@ -25,6 +26,8 @@ def _wagen_topics(request: pytest.FixtureRequest, settings: WagenSettings) -> No
     # Runs after the reachability check, so a missing stack fails (or skips) with the hint.
     request.getfixturevalue("_stack_reachable")
     asyncio.run(ensure_declared_topics(settings.kafka))
+    # The first consumer group on a fresh broker waits for __consumer_offsets: do it once here.
+    asyncio.run(start_group_at_end(settings.kafka.servers, "wagen-tests-warm-up"))
 
 
 @pytest.fixture

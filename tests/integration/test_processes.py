@@ -9,12 +9,20 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from pipeline.settings import WagenSettings
 from tests.conftest import free_port
-from tests.integration.wagen_process import group_state, wagen, wait_until_stable
+from tests.integration.wagen_process import (
+    group_state,
+    start_group_at_end,
+    wagen,
+    wait_until_stable,
+)
 
 
 async def test_worker_joins_its_consumer_group_and_leaves_cleanly(
     settings: WagenSettings, unique_name: str
 ) -> None:
+    # Start at the end: the agents must not pick up other tests' records (their tenants live in
+    # throwaway databases this worker does not see).
+    await start_group_at_end(settings.kafka.servers, unique_name)
     worker = wagen("worker", env={"WAGEN_WORKER_APP_ID": unique_name})
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.servers)
     await admin.start()

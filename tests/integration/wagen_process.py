@@ -11,6 +11,7 @@ from typing import IO
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 
 from pipeline.topics import TOPICS
 from tests.conftest import REPO_ROOT
@@ -91,6 +92,15 @@ async def start_group_at_end(servers: list[str], group: str) -> None:
     try:
         consumer.assign(partitions)
         await consumer.seek_to_end(*partitions)
-        await consumer.commit({tp: await consumer.position(tp) for tp in partitions})
+        offsets = {tp: await consumer.position(tp) for tp in partitions}
+        # A fresh broker creates __consumer_offsets on the first group request: until it
+        # has, the coordinator is "not available" for a few seconds.
+        async with asyncio.timeout(60):
+            while True:
+                try:
+                    await consumer.commit(offsets)
+                    return
+                except GroupCoordinatorNotAvailableError:
+                    await asyncio.sleep(0.5)
     finally:
         await consumer.stop()
