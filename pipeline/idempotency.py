@@ -43,6 +43,67 @@ return 0
 """
 
 
+class RedisLease:
+    """The Redis half of a claim, shared by inbound and outbound claims.
+
+    ``SET NX`` with a lease takes the gate; the value ``done`` turns duplicates away after
+    delivery; the token makes a release touch only our own lease. PostgreSQL stays the truth:
+    this only keeps the common case (first delivery, obvious duplicate) off the database.
+    """
+
+    def __init__(self, redis: Redis, *, lease_ms: int, done_ttl_ms: int, label: str) -> None:
+        self._redis = redis
+        self._lease_ms = lease_ms
+        self._done_ttl_ms = done_ttl_ms
+        self._label = label
+        self._release_script = redis.register_script(_RELEASE_SCRIPT)
+
+    async def take(self, key: str, message_id: str, tenant_id: str) -> str | None:
+        """Our token, or ``None`` when the message is marked done (a duplicate).
+
+        Raises:
+            ClaimBusyError: another worker holds the lease now.
+        """
+        token = uuid.uuid4().hex
+        if not await self._redis.set(key, token, nx=True, px=self._lease_ms):
+            held = await self._redis.get(key)
+            if held == DONE:
+                return None
+            if held is not None:
+                left = await self._redis.pttl(key)
+                raise ClaimBusyError(
+                    f"{self._label} {message_id} is in flight on another worker",
+                    retry_after=max(left, 0) / 1000,
+                    tenant_id=tenant_id,
+                )
+            # The holder's key vanished between our calls: PostgreSQL decides.
+            await self._redis.set(key, token, px=self._lease_ms)
+        return token
+
+    async def refused(
+        self, key: str, token: str, refusal: ClaimRefusal, message_id: str, tenant_id: str
+    ) -> None:
+        """PostgreSQL said no: return for a duplicate, raise for a message in flight."""
+        if refusal.done:
+            # Redis lost the marker (flush, eviction, expiry): restore it for the next copy.
+            await self.done(key)
+            return
+        await self.release(key, token)
+        raise ClaimBusyError(
+            f"{self._label} {message_id} is leased by another worker",
+            retry_after=refusal.lease_left_s,
+            tenant_id=tenant_id,
+        )
+
+    async def done(self, key: str) -> None:
+        """Mark the message delivered, so later copies stop at Redis."""
+        await self._redis.set(key, DONE, px=self._done_ttl_ms)
+
+    async def release(self, key: str, token: str) -> None:
+        """Drop the lease if it is still ours."""
+        await self._release_script(keys=[key], args=[token])
+
+
 @dataclass(frozen=True)
 class Claim:
     """A claim held on one message.
@@ -71,12 +132,14 @@ class ClaimStore:
         done_ttl_s: float,
     ) -> None:
         self._pool = pool
-        self._redis = redis
         self._prefix = key_prefix
-        self._lease_ms = int(lease_s * 1000)
         self._lease_s = lease_s
-        self._done_ttl_ms = int(done_ttl_s * 1000)
-        self._release_script = redis.register_script(_RELEASE_SCRIPT)
+        self._lease = RedisLease(
+            redis,
+            lease_ms=int(lease_s * 1000),
+            done_ttl_ms=int(done_ttl_s * 1000),
+            label="message",
+        )
 
     def key(self, tenant_id: str, direction: Direction, message_id: str) -> str:
         """The Redis key of one claim."""
@@ -91,47 +154,21 @@ class ClaimStore:
             ClaimBusyError: another worker holds it now.
         """
         key = self.key(tenant_id, direction, message_id)
-        token = uuid.uuid4().hex
-        if not await self._redis.set(key, token, nx=True, px=self._lease_ms):
-            held = await self._redis.get(key)
-            if held == DONE:
-                return None
-            if held is not None:
-                left = await self._redis.pttl(key)
-                raise ClaimBusyError(
-                    f"message {message_id} is in flight on another worker",
-                    retry_after=max(left, 0) / 1000,
-                    tenant_id=tenant_id,
-                )
-            # The holder's key vanished between our calls: PostgreSQL decides.
-            await self._redis.set(key, token, px=self._lease_ms)
+        token = await self._lease.take(key, message_id, tenant_id)
+        if token is None:
+            return None
         try:
             async with tenant_tx(self._pool, tenant_id) as conn:
                 taken = await tracking.claim(
                     conn, tenant_id, direction, message_id, wa_id, self._lease_s
                 )
         except BaseException:
-            await self._release_script(keys=[key], args=[token])
+            await self._lease.release(key, token)
             raise
         if isinstance(taken, ClaimRefusal):
-            await self._refused(key, token, taken, tenant_id, message_id)
+            await self._lease.refused(key, token, taken, message_id, tenant_id)
             return None
         return Claim(tenant_id, direction, message_id, token, taken.quota_counted)
-
-    async def _refused(
-        self, key: str, token: str, refusal: ClaimRefusal, tenant_id: str, message_id: str
-    ) -> None:
-        """Return for a duplicate; raise ``ClaimBusyError`` for a message in flight."""
-        if refusal.done:
-            # Redis lost the marker (flush, eviction, expiry): restore it for the next copy.
-            await self._redis.set(key, DONE, px=self._done_ttl_ms)
-            return
-        await self._release_script(keys=[key], args=[token])
-        raise ClaimBusyError(
-            f"message {message_id} is leased by another worker",
-            retry_after=refusal.lease_left_s,
-            tenant_id=tenant_id,
-        )
 
     async def quota_counted(self, claim: Claim) -> None:
         """Record that the quota was charged for the claimed message."""
@@ -150,12 +187,11 @@ class ClaimStore:
 
     async def remember_done(self, claim: Claim) -> None:
         """After the commit: let Redis turn later duplicates away cheaply."""
-        key = self.key(claim.tenant_id, claim.direction, claim.message_id)
-        await self._redis.set(key, DONE, px=self._done_ttl_ms)
+        await self._lease.done(self.key(claim.tenant_id, claim.direction, claim.message_id))
 
     async def release(self, claim: Claim) -> None:
         """Give the claim up after a failure, so a retry can take it at once."""
         async with tenant_tx(self._pool, claim.tenant_id) as conn:
             await tracking.release(conn, claim.tenant_id, claim.direction, claim.message_id)
         key = self.key(claim.tenant_id, claim.direction, claim.message_id)
-        await self._release_script(keys=[key], args=[claim.token])
+        await self._lease.release(key, claim.token)

@@ -10,27 +10,16 @@ worker is busy (retried after its lease).
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, replace
-from typing import Final
 
 import asyncpg
 from redis.asyncio import Redis
 
-from pipeline.idempotency import DONE
+from pipeline.idempotency import RedisLease
 from pipeline.store import outbound
 from pipeline.store.outbound import OutboundFailure
 from pipeline.store.tracking import ClaimRefusal
-from pipeline.worker.errors import ClaimBusyError
 from tenancy.db.scope import Connection, tenant_tx
-
-# Delete the key only if it still holds our token: a lease that ran out may be someone else's.
-_RELEASE_SCRIPT: Final = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
 
 
 @dataclass(frozen=True)
@@ -66,12 +55,14 @@ class OutboundClaims:
         done_ttl_s: float,
     ) -> None:
         self._pool = pool
-        self._redis = redis
         self._prefix = key_prefix
         self._lease_s = lease_s
-        self._lease_ms = int(lease_s * 1000)
-        self._done_ttl_ms = int(done_ttl_s * 1000)
-        self._release_script = redis.register_script(_RELEASE_SCRIPT)
+        self._lease = RedisLease(
+            redis,
+            lease_ms=int(lease_s * 1000),
+            done_ttl_ms=int(done_ttl_s * 1000),
+            label="agent message",
+        )
 
     def key(self, tenant_id: str, genesys_message_id: str) -> str:
         """The Redis key of one claim (the inbound claims' scheme, direction ``outbound``)."""
@@ -86,46 +77,21 @@ class OutboundClaims:
             ClaimBusyError: another worker holds it now.
         """
         key = self.key(tenant_id, genesys_message_id)
-        token = uuid.uuid4().hex
-        if not await self._redis.set(key, token, nx=True, px=self._lease_ms):
-            held = await self._redis.get(key)
-            if held == DONE:
-                return None
-            if held is not None:
-                left = await self._redis.pttl(key)
-                raise ClaimBusyError(
-                    f"agent message {genesys_message_id} is in flight on another worker",
-                    retry_after=max(left, 0) / 1000,
-                    tenant_id=tenant_id,
-                )
-            # The holder's key vanished between our calls: PostgreSQL decides.
-            await self._redis.set(key, token, px=self._lease_ms)
+        token = await self._lease.take(key, genesys_message_id, tenant_id)
+        if token is None:
+            return None
         try:
             async with tenant_tx(self._pool, tenant_id) as conn:
                 taken = await outbound.claim(
                     conn, tenant_id, genesys_message_id, wa_id, self._lease_s
                 )
         except BaseException:
-            await self._release_script(keys=[key], args=[token])
+            await self._lease.release(key, token)
             raise
         if isinstance(taken, ClaimRefusal):
-            await self._refused(key, token, taken, tenant_id, genesys_message_id)
+            await self._lease.refused(key, token, taken, genesys_message_id, tenant_id)
             return None
         return OutboundClaim(tenant_id, genesys_message_id, token, taken.parts_sent, taken.failure)
-
-    async def _refused(
-        self, key: str, token: str, refusal: ClaimRefusal, tenant_id: str, message_id: str
-    ) -> None:
-        if refusal.done:
-            # Redis lost the marker (flush, eviction, expiry): restore it for the next copy.
-            await self._redis.set(key, DONE, px=self._done_ttl_ms)
-            return
-        await self._release_script(keys=[key], args=[token])
-        raise ClaimBusyError(
-            f"agent message {message_id} is leased by another worker",
-            retry_after=refusal.lease_left_s,
-            tenant_id=tenant_id,
-        )
 
     async def part_sent(self, claim: OutboundClaim, parts_sent: int) -> None:
         """Record progress through a split message."""
@@ -150,12 +116,11 @@ class OutboundClaims:
 
     async def remember_done(self, claim: OutboundClaim) -> None:
         """After the commit: let Redis turn later duplicates away cheaply."""
-        key = self.key(claim.tenant_id, claim.genesys_message_id)
-        await self._redis.set(key, DONE, px=self._done_ttl_ms)
+        await self._lease.done(self.key(claim.tenant_id, claim.genesys_message_id))
 
     async def release(self, claim: OutboundClaim) -> None:
         """Give the claim up after a failure, so a retry can take it at once."""
         async with tenant_tx(self._pool, claim.tenant_id) as conn:
             await outbound.release(conn, claim.tenant_id, claim.genesys_message_id)
         key = self.key(claim.tenant_id, claim.genesys_message_id)
-        await self._release_script(keys=[key], args=[claim.token])
+        await self._lease.release(key, claim.token)
