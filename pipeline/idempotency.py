@@ -14,8 +14,10 @@ effect the worker takes a claim on (tenant, direction, message id):
 After the effect, :meth:`ClaimStore.complete` runs inside the caller's transaction (which
 records the result) and Redis remembers ``done``; on failure :meth:`ClaimStore.release`
 frees both, so the retry need not wait for the lease. If the worker dies mid-call the lease
-runs out and the next copy takes over: at-least-once towards the vendor, with the window
-limited to a crash between the vendor's answer and the commit.
+runs out and the next copy takes over; the row still marked ``sending_since`` tells it the
+message is *in doubt* (:attr:`Claim.in_doubt`): Genesys may have accepted it, so the
+forwarder asks Genesys before sending again (:mod:`pipeline.worker.reconcile`). A call that
+timed out is released the same way, in doubt.
 """
 
 from __future__ import annotations
@@ -110,6 +112,9 @@ class Claim:
 
     Attributes:
         quota_counted: the plan quota was already charged by an earlier attempt.
+        doubt_age_s: set when an earlier holder may have had the message accepted without
+            recording it (it died mid-call, or its call got no answer): check with the
+            vendor before sending; seconds since that holder claimed it or gave up.
     """
 
     tenant_id: str
@@ -117,6 +122,12 @@ class Claim:
     message_id: str
     token: str
     quota_counted: bool
+    doubt_age_s: float | None = None
+
+    @property
+    def in_doubt(self) -> bool:
+        """The vendor may have the message already."""
+        return self.doubt_age_s is not None
 
 
 class ClaimStore:
@@ -168,7 +179,9 @@ class ClaimStore:
         if isinstance(taken, ClaimRefusal):
             await self._lease.refused(key, token, taken, message_id, tenant_id)
             return None
-        return Claim(tenant_id, direction, message_id, token, taken.quota_counted)
+        return Claim(
+            tenant_id, direction, message_id, token, taken.quota_counted, taken.doubt_age_s
+        )
 
     async def quota_counted(self, claim: Claim) -> None:
         """Record that the quota was charged for the claimed message."""
@@ -189,9 +202,15 @@ class ClaimStore:
         """After the commit: let Redis turn later duplicates away cheaply."""
         await self._lease.done(self.key(claim.tenant_id, claim.direction, claim.message_id))
 
-    async def release(self, claim: Claim) -> None:
-        """Give the claim up after a failure, so a retry can take it at once."""
+    async def release(self, claim: Claim, *, answered: bool = True) -> None:
+        """Give the claim up after a failure, so a retry can take it at once.
+
+        ``answered=False`` when the vendor may have acted on a call we got no answer to: the
+        next holder then checks with the vendor first (``Claim.in_doubt``).
+        """
         async with tenant_tx(self._pool, claim.tenant_id) as conn:
-            await tracking.release(conn, claim.tenant_id, claim.direction, claim.message_id)
+            await tracking.release(
+                conn, claim.tenant_id, claim.direction, claim.message_id, answered=answered
+            )
         key = self.key(claim.tenant_id, claim.direction, claim.message_id)
         await self._lease.release(key, claim.token)

@@ -111,6 +111,14 @@ class WorkerSettings(BaseModel):
         gt=0,
         description="How long an in-flight delivery claim keeps duplicates out if its holder dies.",
     )
+    in_doubt_settle_s: float = Field(
+        default=15.0,
+        ge=0,
+        description=(
+            "Wait after a Genesys call with no answer before asking Genesys whether it "
+            "accepted the message (and sending it again if not)."
+        ),
+    )
     dedupe_ttl_s: float = Field(
         default=8 * 86_400.0,
         gt=0,

@@ -10,7 +10,7 @@ Failures follow the reference's table (section 6): a 401 refreshes the token onc
 once (a second 401 is :class:`GenesysCredentialsError`); 429 waits ``Retry-After``; 5xx backs
 off; 400/403/404 are permanent. A message or structured response is not repeated after a
 timeout (Genesys's idempotency on ``channel.messageId`` is unconfirmed); receipts and events
-are.
+are. :meth:`GenesysClient.find_inbound` tells afterwards whether such a message was accepted.
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from connectors.errors import ConnectorError
-from connectors.genesys.errors import GenesysCredentialsError, classify_genesys_error
+from connectors.genesys.errors import (
+    GenesysCredentialsError,
+    GenesysError,
+    classify_genesys_error,
+)
 from connectors.genesys.token import GenesysTenant, GenesysTokenCache
 from connectors.http import HttpResponse, HttpTransport, new_request_id
 from connectors.retry import call_with_retries
@@ -33,8 +37,12 @@ from schemas.genesys import (
     OpenInboundNormalizedReceipt,
     OpenInboundStructuredResponseMessage,
 )
+from schemas.genesys.api import MessageConversation, MessageDataListing
 
 VENDOR: Final = "genesys"
+
+RECENT_MESSAGES: Final = 100
+"""How far back :meth:`GenesysClient.find_inbound` looks in a conversation (one bulk call)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +116,40 @@ class GenesysClient:
         """``POST .../inbound/open/structured/response``: a button answer to a bot."""
         return await self._post(tenant, "structured/response", body, idempotent=False)
 
+    async def find_inbound(
+        self, tenant: GenesysTenant, conversation_id: str, provider_message_id: str
+    ) -> str | None:
+        """The Genesys id of the conversation's message carrying ``provider_message_id``.
+
+        For a message whose answer was lost (a crash, a timeout): ``None`` when Genesys has
+        no such message among the conversation's last :data:`RECENT_MESSAGES`, or no such
+        conversation any more. Two reads: the conversation's message ids, then their
+        ``MessageData`` in one bulk call.
+        """
+        base = f"{tenant.endpoints.api_url}/api/v2/conversations/messages/{conversation_id}"
+        try:
+            response = await self._authorized(tenant, "GET", base, operation="conversation")
+        except GenesysError as exc:
+            if exc.http_status == 404:
+                return None
+            raise
+        conversation = MessageConversation.model_validate_json(response.body)
+        ids = [m.message_id for p in conversation.participants for m in p.messages]
+        if not ids:
+            return None
+        response = await self._authorized(
+            tenant,
+            "POST",
+            f"{base}/messages/bulk",
+            operation="messages_bulk",
+            payload=json.dumps(ids[-RECENT_MESSAGES:]).encode(),
+        )
+        listing = MessageDataListing.model_validate_json(response.body)
+        for message in listing.entities:
+            if message.provider_message_id == provider_message_id:
+                return message.id
+        return None
+
     async def _post(
         self,
         tenant: GenesysTenant,
@@ -126,18 +168,41 @@ class GenesysClient:
             separators=(",", ":"),
             ensure_ascii=False,
         ).encode("utf-8")
-        operation = f"inbound_{kind.replace('/', '_')}"
+        response = await self._authorized(
+            tenant,
+            "POST",
+            url,
+            operation=f"inbound_{kind.replace('/', '_')}",
+            payload=payload,
+            params=params,
+            idempotent=idempotent,
+        )
+        return _accepted(response)
+
+    async def _authorized(
+        self,
+        tenant: GenesysTenant,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        payload: bytes | None = None,
+        params: dict[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> HttpResponse:
+        """One API call with the tenant's token: a 2xx answer, or a classified error."""
         request_id = new_request_id()
+        headers = {"Content-Type": "application/json"} if payload is not None else {}
 
         async def send(token: str) -> HttpResponse:
             return await self._transport.request(
-                "POST",
+                method,
                 url,
                 vendor=VENDOR,
                 operation=operation,
                 timeout_s=self._settings.timeout_s,
                 request_id=request_id,
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                headers={**headers, "Authorization": f"Bearer {token}"},
                 params=params,
                 data=payload,
                 tenant_id=tenant.tenant_id,
@@ -152,7 +217,7 @@ class GenesysClient:
                 # The token fetch made its own retries already: do not multiply them.
                 raise _TokenUnavailableError(exc) from exc
 
-        async def attempt(_number: int) -> InboundAccepted:
+        async def attempt(_number: int) -> HttpResponse:
             current = await token()
             response = await send(current)
             if response.status == 401:
@@ -164,7 +229,7 @@ class GenesysClient:
                 raise classify_genesys_error(
                     response.status, response.body, response.headers, tenant_id=tenant.tenant_id
                 )
-            return _accepted(response)
+            return response
 
         try:
             return await call_with_retries(

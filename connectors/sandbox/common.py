@@ -53,7 +53,9 @@ class FailureRule(ControlModel):
         status: the HTTP status to answer (defaults by kind).
         code: the vendor error code (Meta: 130429, 80007, 131000...).
         retry_after: the ``Retry-After`` seconds of a ``rate_limit``.
-        delay_s: how long a ``timeout`` waits before answering normally.
+        delay_s: how long the answer is held back: a ``timeout`` then answers normally
+            (1 s when unset); any other kind answers its error that late, without acting
+            on the request (a vendor that never got to it).
     """
 
     kind: FailureKind
@@ -63,7 +65,7 @@ class FailureRule(ControlModel):
     status: int | None = Field(default=None, ge=400, le=599)
     code: int | None = None
     retry_after: int | None = Field(default=None, ge=0, le=3600)
-    delay_s: float = Field(default=1.0, ge=0, le=60)
+    delay_s: float | None = Field(default=None, ge=0, le=60)
 
 
 @dataclass
@@ -242,14 +244,21 @@ FAILURES_KEY: Final = web.AppKey("sandbox_failures", FailurePlan)
 
 
 def apply_delay(request: web.Request, rule: FailureRule | None) -> FailureRule | None:
-    """Turn a ``timeout`` rule into a late answer; pass any other rule on.
+    """Turn a ``timeout`` rule into a late answer; pass any other rule on (late if it says).
 
-    The request is still handled at once (state changes, as at a vendor that did the work but
-    answered too late); :func:`delay_middleware` holds the answer back for ``delay_s``.
+    After a ``timeout`` the request is still handled at once (state changes, as at a vendor
+    that did the work but answered too late); :func:`delay_middleware` holds the answer back
+    for ``delay_s``. Another rule with a ``delay_s`` answers its error that late.
     """
-    if rule is not None and rule.kind == "timeout":
-        request.app[FAILURES_KEY].delays[id(request)] = rule.delay_s
+    if rule is None:
         return None
+    if rule.kind == "timeout":
+        request.app[FAILURES_KEY].delays[id(request)] = (
+            1.0 if rule.delay_s is None else rule.delay_s
+        )
+        return None
+    if rule.delay_s:
+        request.app[FAILURES_KEY].delays[id(request)] = rule.delay_s
     return rule
 
 

@@ -2,7 +2,8 @@
 :class:`~connectors.sandbox.genesys_state.GenesysSandbox`.
 
 It serves both hosts of a region at once: ``POST /oauth/token`` (the login host) and
-``POST /api/v2/conversations/messages/{integrationId}/inbound/open/{kind}`` (the API host),
+``POST /api/v2/conversations/messages/{integrationId}/inbound/open/{kind}`` and the read side of
+message conversations (the API host),
 so a client points ``login_url`` and ``api_url`` at the same base. Control routes live under
 ``/_sandbox``.
 """
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from connectors.sandbox import genesys_api as api
 from connectors.sandbox import genesys_control as control
+from connectors.sandbox import genesys_conversations as conversations
 from connectors.sandbox.common import (
     CONTROL_PREFIX,
     FAILURES_KEY,
@@ -46,6 +48,11 @@ def create_genesys_app(
     routes.add_post(
         f"/api/v2/conversations/messages/{{integration_id}}/inbound/open/{{kind:{_KINDS}}}",
         api.inbound,
+    )
+    routes.add_get("/api/v2/conversations/messages/{conversation_id}", conversations.conversation)
+    routes.add_post(
+        "/api/v2/conversations/messages/{conversation_id}/messages/bulk",
+        conversations.messages_bulk,
     )
     prefix = CONTROL_PREFIX
     routes.add_get(f"{prefix}/health", health)

@@ -1,5 +1,8 @@
 """The Genesys simulator's API: ``/oauth/token`` and the four Open Messaging inbound endpoints.
 
+An accepted message is filed in the customer's conversation (one open conversation per
+integration and customer), which :mod:`connectors.sandbox.genesys_conversations` serves.
+
 Inbound bodies are validated strictly (JSON types as written, no coercion, unknown fields
 refused) with our ``schemas.genesys`` models, which the contract tests hold to Genesys's
 strict JSON Schemas; a refusal is a 400 with Genesys's error body.
@@ -16,7 +19,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from connectors.sandbox.common import FailureRule, apply_delay
-from connectors.sandbox.genesys_state import GenesysSandbox
+from connectors.sandbox.genesys_state import GenesysSandbox, MessageConversation, StoredMessage
 from connectors.sandbox.ids import context_id, genesys_message_id
 from schemas.genesys import (
     OpenInboundNormalizedEvent,
@@ -36,6 +39,9 @@ INBOUND_MODELS: Final[Mapping[str, type[BaseModel]]] = {
     "structured/response": OpenInboundStructuredResponseMessage,
 }
 """The model validating each inbound endpoint's body."""
+
+_CONVERSATION_KINDS: Final = frozenset({"message", "structured/response"})
+"""Endpoints whose accepted body becomes a message of the customer's conversation."""
 
 _RESPONSE_TYPES: Final = {
     "message": "Text",
@@ -72,7 +78,7 @@ def genesys_error(
     )
 
 
-def _injected(rule: FailureRule) -> web.Response:
+def injected_failure(rule: FailureRule) -> web.Response:
     if rule.kind == "rate_limit":
         wait = rule.retry_after if rule.retry_after is not None else 1
         return genesys_error(
@@ -83,13 +89,13 @@ def _injected(rule: FailureRule) -> web.Response:
             limit=RateLimit(key="requests.api.per.client", namespace="platform.api", value=300),
         )
     if rule.kind == "bad_token":
-        return _unauthorized()
+        return unauthorized()
     status = rule.status or 503
     code = "service.unavailable" if status == 503 else "internal.server.error"
     return genesys_error(status, code, "The service is currently unavailable")
 
 
-def _unauthorized() -> web.Response:
+def unauthorized() -> web.Response:
     return genesys_error(401, "bad.credentials", "Invalid login credentials.")
 
 
@@ -121,7 +127,7 @@ async def token(request: web.Request) -> web.Response:
         response = (
             _oauth_error(401, "invalid_client", "client revoked")
             if rule.kind == "bad_token"
-            else _injected(rule)
+            else injected_failure(rule)
         )
     elif form.get("grant_type") != "client_credentials":
         response = _oauth_error(400, "unsupported_grant_type", "grant type not supported")
@@ -163,12 +169,12 @@ async def _inbound(
 ) -> web.Response:
     rule = apply_delay(request, sandbox.failures.take(integration_id, kind))
     if rule is not None:
-        return _injected(rule)
+        return injected_failure(rule)
     if not sandbox.rate_limits.take(integration_id):
-        return _injected(FailureRule(kind="rate_limit", retry_after=1))
+        return injected_failure(FailureRule(kind="rate_limit", retry_after=1))
     scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or sandbox.token_client(bearer.strip()) is None:
-        return _unauthorized()
+        return unauthorized()
     if integration_id not in sandbox.integrations:
         return genesys_error(404, "not.found", f"Integration {integration_id} not found")
     try:
@@ -177,7 +183,32 @@ async def _inbound(
         return _bad_request(exc)
     dumped = body.model_dump(mode="json", exclude_none=True)
     sandbox.received.append({"kind": kind, "integration_id": integration_id, "body": dumped})
-    return web.json_response(_normalized(kind, integration_id, dumped, request))
+    answer = _normalized(kind, integration_id, dumped)
+    if kind in _CONVERSATION_KINDS:
+        conversation = _keep(sandbox, integration_id, answer)
+        if request.query.get("prefetchConversationId") == "true":
+            answer["conversationId"] = conversation.id
+    return web.json_response(answer)
+
+
+def _keep(
+    sandbox: GenesysSandbox, integration_id: str, answer: dict[str, Any]
+) -> MessageConversation:
+    """File an accepted customer message in the customer's conversation."""
+    channel = answer["channel"]
+    customer = str(channel.get("from", {}).get("id", ""))
+    conversation = sandbox.conversation_of(integration_id, customer)
+    conversation.messages.append(
+        StoredMessage(
+            id=answer["id"],
+            conversation_id=conversation.id,
+            provider_message_id=channel.get("messageId"),
+            from_address=customer,
+            text=answer.get("text"),
+            timestamp=str(channel.get("time", "")),
+        )
+    )
+    return conversation
 
 
 def _bad_request(exc: ValidationError) -> web.Response:
@@ -196,9 +227,7 @@ def _bad_request(exc: ValidationError) -> web.Response:
     )
 
 
-def _normalized(
-    kind: str, integration_id: str, body: dict[str, Any], request: web.Request
-) -> dict[str, Any]:
+def _normalized(kind: str, integration_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """The ``OpenMessageNormalizedMessage``-shaped answer to an accepted body."""
     channel = dict(body.get("channel", {}))
     channel.update(id=integration_id, platform="Open", type="Private")
@@ -210,6 +239,4 @@ def _normalized(
         "type": _RESPONSE_TYPES[kind],
         "direction": "Inbound",
     }
-    if request.query.get("prefetchConversationId") == "true":
-        answer["conversationId"] = context_id()
     return answer

@@ -1,4 +1,5 @@
-"""The Genesys simulator's memory: OAuth clients and their tokens, integrations, attachments.
+"""The Genesys simulator's memory: OAuth clients and their tokens, integrations, attachments,
+and the message conversations the inbound messages opened.
 
 Everything a test can set lives here, behind :mod:`connectors.sandbox.genesys_control`;
 the API handlers of :mod:`connectors.sandbox.genesys_api` only read and append.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +54,28 @@ class StoredAttachment:
     filename: str
 
 
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """An inbound message as Genesys keeps it (``MessageData``'s fields we serve)."""
+
+    id: str
+    conversation_id: str
+    provider_message_id: str | None
+    from_address: str
+    text: str | None
+    timestamp: str
+
+
+@dataclass
+class MessageConversation:
+    """One customer's open conversation on one integration, and its messages in order."""
+
+    id: str
+    integration_id: str
+    customer: str
+    messages: list[StoredMessage] = field(default_factory=list)
+
+
 @dataclass
 class GenesysSandbox:
     """The whole state of one Genesys simulator.
@@ -66,6 +90,7 @@ class GenesysSandbox:
         failures: failures to inject.
         rate_limits: request rates per integration id (429 above).
         requests: every request answered.
+        conversations: open message conversations by id.
         clock: wall-clock seconds (tests may replace it).
     """
 
@@ -78,7 +103,19 @@ class GenesysSandbox:
     failures: FailurePlan = field(default_factory=FailurePlan)
     rate_limits: RateLimits = field(default_factory=RateLimits)
     requests: RequestLog = field(default_factory=RequestLog)
+    conversations: dict[str, MessageConversation] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
+    _open: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+
+    def conversation_of(self, integration_id: str, customer: str) -> MessageConversation:
+        """The customer's open conversation on the integration, opened by its first message."""
+        key = (integration_id, customer)
+        ident = self._open.get(key)
+        if ident is None:
+            ident = str(uuid.uuid4())
+            self._open[key] = ident
+            self.conversations[ident] = MessageConversation(ident, integration_id, customer)
+        return self.conversations[ident]
 
     def authenticate(self, client_id: str, client_secret: str) -> ClientConfig | None:
         """The client, when the secret is its own."""

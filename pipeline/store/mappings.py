@@ -40,3 +40,14 @@ async def touch(
         message_at,
         genesys_conversation_id,
     )
+
+
+async def genesys_conversation_id(conn: Connection, tenant_id: str, wa_id: str) -> str | None:
+    """The Genesys conversation the customer's messages last went to, if Genesys said."""
+    found = await conn.fetchval(
+        "SELECT genesys_conversation_id FROM conversation_mappings "
+        "WHERE tenant_id = $1 AND wa_id = $2",
+        tenant_id,
+        wa_id,
+    )
+    return str(found) if found is not None else None

@@ -24,9 +24,17 @@ DONE_STATUSES: Final = frozenset({"sent", "delivered", "read", "failed"})
 
 @dataclass(frozen=True)
 class ClaimRow:
-    """A claim just taken on a row: whether the quota was already charged for it."""
+    """A claim just taken on a row.
+
+    Attributes:
+        quota_counted: the plan quota was already charged for the message.
+        doubt_age_s: set when an earlier holder may have had the message accepted by
+            Genesys without recording it (it died, or its call got no answer): seconds
+            since that holder's claim or since it gave up on the call. ``None``: not in doubt.
+    """
 
     quota_counted: bool
+    doubt_age_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -50,11 +58,16 @@ async def claim(
     wa_id: str,
     lease_s: float,
 ) -> ClaimRow | ClaimRefusal:
-    """Insert the row, or take over an unleased unfinished one, holding it for ``lease_s``."""
+    """Insert the row, or take over an unleased unfinished one, holding it for ``lease_s``.
+
+    The row is marked ``sending_since`` from here on: the holder's vendor call may start at
+    any moment, and only a known outcome clears the mark (:func:`mark_sent`,
+    :func:`release` with ``answered``).
+    """
     inserted = await conn.fetchrow(
         "INSERT INTO message_tracking "
-        "(tenant_id, direction, wa_id, wa_message_id, status, claimed_until) "
-        "VALUES ($1, $2, $3, $4, 'received', now() + make_interval(secs => $5)) "
+        "(tenant_id, direction, wa_id, wa_message_id, status, claimed_until, sending_since) "
+        "VALUES ($1, $2, $3, $4, 'received', now() + make_interval(secs => $5), now()) "
         "ON CONFLICT (tenant_id, direction, wa_message_id) WHERE wa_message_id IS NOT NULL "
         "DO NOTHING RETURNING quota_counted",
         tenant_id,
@@ -65,19 +78,26 @@ async def claim(
     )
     if inserted is not None:
         return ClaimRow(quota_counted=bool(inserted["quota_counted"]))
+    # The row's previous sending_since is read under the row lock the UPDATE takes.
     taken = await conn.fetchrow(
-        "UPDATE message_tracking SET claimed_until = now() + make_interval(secs => $4), "
-        "updated_at = now() "
+        "WITH previous AS (SELECT tracking_id, sending_since FROM message_tracking "
         "WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3 "
         "AND status = 'received' AND (claimed_until IS NULL OR claimed_until < now()) "
-        "RETURNING quota_counted",
+        "FOR UPDATE) "
+        "UPDATE message_tracking t SET claimed_until = now() + make_interval(secs => $4), "
+        "sending_since = coalesce(previous.sending_since, now()), updated_at = now() "
+        "FROM previous WHERE t.tenant_id = $1 AND t.tracking_id = previous.tracking_id "
+        "RETURNING t.quota_counted, "
+        "extract(epoch FROM now() - previous.sending_since)::float8 AS doubt_age_s",
         tenant_id,
         direction,
         wa_message_id,
         lease_s,
     )
     if taken is not None:
-        return ClaimRow(quota_counted=bool(taken["quota_counted"]))
+        return ClaimRow(
+            quota_counted=bool(taken["quota_counted"]), doubt_age_s=taken["doubt_age_s"]
+        )
     row = await conn.fetchrow(
         "SELECT status, greatest(0, extract(epoch FROM claimed_until - now()))::float8 AS left_s "
         "FROM message_tracking WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3",
@@ -104,15 +124,27 @@ async def mark_quota_counted(
 
 
 async def release(
-    conn: Connection, tenant_id: str, direction: Direction, wa_message_id: str
+    conn: Connection,
+    tenant_id: str,
+    direction: Direction,
+    wa_message_id: str,
+    *,
+    answered: bool = True,
 ) -> None:
-    """Give up an unfinished claim so the next attempt need not wait for the lease."""
+    """Give up an unfinished claim so the next attempt need not wait for the lease.
+
+    ``answered``: the vendor answered (or was never called), so nothing was accepted and the
+    in-doubt mark goes; ``False`` after a call whose outcome is unknown: the mark is reset
+    to now, so the next holder lets the vendor settle before asking it.
+    """
     await conn.execute(
-        "UPDATE message_tracking SET claimed_until = NULL, updated_at = now() "
+        "UPDATE message_tracking SET claimed_until = NULL, updated_at = now(), "
+        "sending_since = CASE WHEN $4 THEN NULL ELSE now() END "
         "WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3 AND status = 'received'",
         tenant_id,
         direction,
         wa_message_id,
+        answered,
     )
 
 
@@ -126,7 +158,7 @@ async def mark_sent(
     """The message was carried: record the Genesys id and end the lease."""
     await conn.execute(
         "UPDATE message_tracking SET status = 'sent', genesys_message_id = $4, "
-        "claimed_until = NULL, error = NULL, updated_at = now() "
+        "claimed_until = NULL, sending_since = NULL, error = NULL, updated_at = now() "
         "WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3",
         tenant_id,
         direction,

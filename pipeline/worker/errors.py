@@ -35,6 +35,24 @@ class ClaimBusyError(WorkerError):
         self.retry_after = retry_after
 
 
+class SendInDoubtError(WorkerError):
+    """A Genesys call got no answer: Genesys may have accepted the message, or not.
+
+    Retried after ``retry_after``, when the forwarder asks Genesys before sending again
+    (:mod:`pipeline.worker.reconcile`), so an accepted message is not shown twice.
+
+    Attributes:
+        retry_after: seconds to let Genesys settle before the lookup.
+    """
+
+    code = "genesys_send_in_doubt"
+    retriable = True
+
+    def __init__(self, message: str, *, retry_after: float, tenant_id: str | None = None) -> None:
+        super().__init__(message, tenant_id=tenant_id)
+        self.retry_after = retry_after
+
+
 class BadEventError(WorkerError):
     """A ``wa.events`` record that is not a valid wagen event (or has no tenant)."""
 

@@ -8,7 +8,9 @@ Order of work for a message, each step safe to repeat:
    a tenant at its budget waits here, it does not fail) — taken before the claim, so a
    long wait never outlives the claim's lease, and before the work below, so a paced
    tenant's backlog costs nothing until its turn;
-3. the delivery claim (:mod:`pipeline.idempotency`): a duplicate stops here;
+3. the delivery claim (:mod:`pipeline.idempotency`): a duplicate stops here; a message in
+   doubt (an earlier holder died mid-call, or its call timed out) is looked up in Genesys
+   first (:mod:`pipeline.worker.reconcile`) and only recorded if Genesys has it;
 4. media downloaded from Meta into the media store (:mod:`pipeline.media.ingest`; skipped
    when a retry finds it stored), then translation (pure; tracked wamids and media links
    prefetched, so it never waits on I/O) — both before the quota, so a message that cannot
@@ -19,7 +21,9 @@ Order of work for a message, each step safe to repeat:
    the ``messages_in`` counter, so the three never disagree.
 
 A failure after the claim releases it and re-raises: the agent decides between the retry
-topic, the held topic and the DLQ (:mod:`pipeline.worker.routing`).
+topic, the held topic and the DLQ (:mod:`pipeline.worker.routing`). A failure that leaves the
+outcome of the Genesys call unknown (no answer, or an error after the answer) releases it in
+doubt.
 """
 
 from __future__ import annotations
@@ -30,14 +34,21 @@ from typing import Literal
 
 import asyncpg
 
+from connectors.errors import ConnectorTransportError
 from connectors.genesys.client import GenesysClient, InboundAccepted
-from connectors.genesys.errors import GenesysCredentialsError, GenesysRateLimitedError
+from connectors.genesys.errors import (
+    GenesysCredentialsError,
+    GenesysError,
+    GenesysRateLimitedError,
+)
 from connectors.genesys.token import GenesysTenant
 from connectors.translate import GenesysCall, GenesysTarget, event_to_genesys, referenced_wamids
 from pipeline.idempotency import Claim, ClaimStore
 from pipeline.media.ingest import NO_MEDIA, MediaIngest
 from pipeline.store import mappings, tracking
+from pipeline.worker.errors import SendInDoubtError
 from pipeline.worker.pacing import Pacer
+from pipeline.worker.reconcile import accepted_before
 from pipeline.worker.tenants import TenantDirectory
 from schemas.events import MessageReceived, StatusReceived
 from schemas.genesys import (
@@ -54,7 +65,15 @@ log = logging.getLogger(__name__)
 MESSAGES_IN = "messages_in"
 """Usage metric: customer messages carried to Genesys."""
 
-Result = Literal["delivered", "duplicate", "no_receipt", "not_tracked", "receipt_sent"]
+Result = Literal["delivered", "duplicate", "recovered", "no_receipt", "not_tracked", "receipt_sent"]
+"""``recovered``: a message in doubt that Genesys had accepted, recorded without a resend."""
+
+
+def nothing_accepted(exc: BaseException) -> bool:
+    """Genesys answered the failed call (or was never reached): nothing was accepted."""
+    if isinstance(exc, GenesysError):
+        return True
+    return isinstance(exc, ConnectorTransportError) and not exc.maybe_sent
 
 
 @dataclass(frozen=True)
@@ -68,6 +87,7 @@ class Forwarder:
     genesys: GenesysClient
     media: MediaIngest
     pacer: Pacer
+    in_doubt_settle_s: float
 
     async def message(self, event: MessageReceived) -> Result:
         """Deliver one customer message to the tenant's Genesys integration, once."""
@@ -79,21 +99,49 @@ class Forwarder:
         )
         if claim is None:
             return "duplicate"
+        in_doubt = claim.in_doubt
         try:
+            if claim.doubt_age_s is not None:
+                self._settled(event, claim.doubt_age_s)
+                earlier = await accepted_before(self.pool, self.genesys, self.pacer, target, event)
+                if earlier is not None:
+                    await self._record(event, claim, earlier)
+                    await self.claims.remember_done(claim)
+                    return "recovered"
+                in_doubt = False
             # Translate first: a message that cannot be carried is not charged to the plan.
             calls = await self._translate(event, target)
             if not claim.quota_counted:
                 await self.quota.consume(event.tenant_id, tenant.plan)
                 await self.claims.quota_counted(claim)
+            in_doubt = True  # from here Genesys may accept it without our seeing the answer
             accepted = [
                 await self._call(target, call, paced=n == 0) for n, call in enumerate(calls)
             ]
             await self._record(event, claim, accepted[-1] if accepted else None)
-        except BaseException:
-            await self.claims.release(claim)
+        except BaseException as exc:
+            answered = not in_doubt or nothing_accepted(exc)
+            await self.claims.release(claim, answered=answered)
+            if not answered and isinstance(exc, Exception):
+                raise SendInDoubtError(
+                    f"Genesys may have accepted message {event.message_id} ({exc}): "
+                    "asking Genesys before sending it again",
+                    retry_after=self.in_doubt_settle_s,
+                    tenant_id=event.tenant_id,
+                ) from exc
             raise
         await self.claims.remember_done(claim)
         return "delivered"
+
+    def _settled(self, event: MessageReceived, doubt_age_s: float) -> None:
+        """Raise until Genesys has had time to finish a call we stopped waiting for."""
+        wait = self.in_doubt_settle_s - doubt_age_s
+        if wait > 0:
+            raise SendInDoubtError(
+                f"message {event.message_id} is in doubt: asking Genesys in {wait:.1f}s",
+                retry_after=wait,
+                tenant_id=event.tenant_id,
+            )
 
     async def status(self, event: StatusReceived) -> Result:
         """Turn a delivered/failed status of an agent's message into one Genesys receipt."""

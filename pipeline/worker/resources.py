@@ -139,6 +139,7 @@ def _wire(settings: WagenSettings, resources: Resources, transport: HttpTranspor
         genesys=genesys,
         media=media,
         pacer=pacer,
+        in_doubt_settle_s=settings.worker.in_doubt_settle_s,
     )
     return WorkerClients(
         resources=resources,

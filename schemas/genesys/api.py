@@ -52,3 +52,41 @@ class ErrorBody(GenesysWebhookModel):
     details: list[Any] = Field(default_factory=list)
     errors: list[Any] = Field(default_factory=list)
     limit: RateLimit | None = None
+
+
+class MessageDetails(GenesysWebhookModel):
+    """One message of a participant in ``GET /api/v2/conversations/messages/{id}``."""
+
+    message_id: str = Field(alias="messageId")
+
+
+class MessageParticipant(GenesysWebhookModel):
+    """A participant of a message conversation, with the ids of its messages."""
+
+    purpose: str | None = None
+    messages: list[MessageDetails] = Field(default_factory=list)
+
+
+class MessageConversation(GenesysWebhookModel):
+    """``GET /api/v2/conversations/messages/{conversationId}``: only what reconciling reads."""
+
+    id: str
+    participants: list[MessageParticipant] = Field(default_factory=list)
+
+
+class MessageData(GenesysWebhookModel):
+    """One entity of ``POST .../messages/bulk``.
+
+    ``providerMessageId`` is "the unique identifier of the message from provider" in the
+    Platform API's ``MessageData``; that Genesys fills it from an Open Messaging
+    ``channel.messageId`` is our assumption (not confirmed in the reference).
+    """
+
+    id: str
+    provider_message_id: str | None = Field(default=None, alias="providerMessageId")
+
+
+class MessageDataListing(GenesysWebhookModel):
+    """``POST /api/v2/conversations/messages/{conversationId}/messages/bulk`` answer."""
+
+    entities: list[MessageData] = Field(default_factory=list)
