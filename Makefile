@@ -11,7 +11,7 @@ SANDBOX ?= 1
 # Connected tests fail (never skip) when a service is missing under `make test`.
 PYTEST := WAGEN_REQUIRE_STACK=1 $(BIN)/python -m pytest
 
-.PHONY: help venv stack-up stack-down stack-status migrate run test test-unit lint fmt typecheck
+.PHONY: help venv stack-up stack-down stack-status migrate run test test-unit lint fmt typecheck deploy-check
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -59,3 +59,6 @@ test: venv stack-up lint typecheck ## Everything CI runs: stack, lint, types, al
 
 test-unit: venv ## Quick: tests that need no running services
 	$(BIN)/python -m pytest -m 'not connected'
+
+deploy-check: venv ## Static checks of Dockerfile, Compose and Kubernetes files (no Docker here)
+	$(BIN)/python -m pytest tests/deploy --ignore=tests/deploy/test_stack_errors.py

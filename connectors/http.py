@@ -26,6 +26,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from connectors.errors import ConnectorTransportError
+from connectors.metrics import NULL_OBSERVER, CallStatus, ConnectorObserver
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +94,19 @@ class HttpTransport:
     Args:
         limit: the most connections open at once, over every host.
         limit_per_host: the most to one host (0 = no per-host cap).
+        observer: told of every request's status and duration (metrics).
     """
 
-    def __init__(self, *, limit: int = 100, limit_per_host: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        observer: ConnectorObserver = NULL_OBSERVER,
+    ) -> None:
         self._limit = limit
         self._limit_per_host = limit_per_host
+        self._observer = observer
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -186,6 +195,7 @@ class HttpTransport:
         sent_headers = {**(headers or {}), REQUEST_ID_HEADER: rid}
         started = time.monotonic()
         facts = {"vendor": vendor, "operation": operation, "request_id": rid}
+        status: CallStatus = "transport_error"
         try:
             async with session.request(
                 method,
@@ -198,7 +208,9 @@ class HttpTransport:
             ) as response:
                 body = await _read_body(response, max_bytes)
                 result = HttpResponse(response.status, response.headers, body, rid)
+                status = response.status
         except TimeoutError as exc:
+            status = "timeout"
             raise _transport_error(
                 f"{vendor} {operation}: no answer within {timeout_s:g} s",
                 facts,
@@ -207,6 +219,7 @@ class HttpTransport:
                 tenant_id=tenant_id,
             ) from exc
         except aiohttp.ClientConnectorError as exc:
+            status = "connect_error"
             raise _transport_error(
                 f"{vendor} {operation}: cannot connect to {urlsplit(url).netloc}",
                 facts,
@@ -222,6 +235,9 @@ class HttpTransport:
                 maybe_sent=True,
                 tenant_id=tenant_id,
             ) from exc
+        finally:
+            elapsed = time.monotonic() - started
+            self._observer.http_call(vendor, operation, status, elapsed, tenant_id)
         log.debug(
             "%s %s -> %s",
             method,
@@ -230,7 +246,7 @@ class HttpTransport:
             extra={
                 **facts,
                 "tenant_id": tenant_id,
-                "elapsed_ms": round((time.monotonic() - started) * 1000),
+                "elapsed_ms": round(elapsed * 1000),
             },
         )
         return result

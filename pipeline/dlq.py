@@ -3,17 +3,24 @@
 A DLQ is a Kafka topic: entries are never deleted by a replay (Kafka is append-only), so
 each replay is recorded in the tenant's audit log, and an entry already replayed is skipped
 unless forced. Replaying is safe anyway: the pipeline's idempotency claims make a second
-delivery of the same message a no-op.
+delivery of the same message a no-op. A purge is recorded the same way (see
+``pipeline.dlq_purge``): the audit log is where an entry's marks live, and ``Marks`` reads
+them back for listing and replaying.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+import asyncpg
+from aiokafka import AIOKafkaProducer, TopicPartition
+
+from pipeline.kafka_admin import offset_bounds, plain_consumer, topic_partitions
+from pipeline.kafka_read import Range, read_ranges
+from tenancy.db.scope import platform_tx
 
 # Headers describing a failure or a retry: a replay starts with a clean slate.
 _FAILURE_PREFIXES = ("dlq_", "held_")
@@ -74,54 +81,110 @@ class DlqEntry:
         ] + [("replayed_from", self.ref.encode())]
 
 
-def matches(entry: DlqEntry, *, tenant: str | None, since_ms: int | None) -> bool:
-    """Whether an entry passes the operator's filters."""
+REPLAYED = "dlq.replay"
+PURGED = "dlq.purge"
+
+
+def matches(
+    entry: DlqEntry,
+    *,
+    tenant: str | None,
+    since_ms: int | None,
+    refs: Sequence[str] = (),
+) -> bool:
+    """Whether an entry passes the operator's filters (``refs`` empty: any entry)."""
     if tenant is not None and entry.tenant_id != tenant:
+        return False
+    if refs and entry.ref not in refs:
         return False
     return since_ms is None or entry.dead_at_ms >= since_ms
 
 
-async def read_topic(servers: list[str], topic: str) -> AsyncIterator[DlqEntry]:
-    """Every record of ``topic`` from the beginning up to its end when the call started."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
-    await admin.start()
-    try:
-        described = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    partitions = [p["partition"] for t in described for p in t["partitions"]]
-    if not partitions:
-        return
-    assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=servers, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    try:
-        consumer.assign(assigned)
-        # Seek and settle the positions before asking for end offsets: asked first, aiokafka
-        # lets its default reset ("latest") race the seek, and the read finds nothing.
-        await consumer.seek_to_beginning(*assigned)
-        for tp in assigned:
-            await consumer.position(tp)
-        ends: Mapping[TopicPartition, int] = await consumer.end_offsets(assigned)
-        pending = {tp for tp in assigned if ends[tp] > 0}
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=1000)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.offset < ends[tp]:
-                        yield DlqEntry(
-                            topic,
-                            tp.partition,
-                            record.offset,
-                            record.key,
-                            record.value or b"",
-                            dict(record.headers),
-                        )
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
-    finally:
-        await consumer.stop()
+@dataclass(frozen=True)
+class Marks:
+    """What the audit log says was done to DLQ entries: replays (counted) and purges."""
+
+    replays: Counter[str] = field(default_factory=Counter)
+    purged: frozenset[str] = frozenset()
+
+    def status(self, entry: DlqEntry) -> str:
+        """``purged``, ``replayed`` or ``dead`` (still waiting for a human)."""
+        if entry.ref in self.purged:
+            return "purged"
+        return "replayed" if self.replays[entry.ref] else "dead"
+
+
+async def read_marks(pool: asyncpg.Pool, entries: Iterable[DlqEntry]) -> Marks:
+    """The replay and purge marks of ``entries``, each under the entry's own tenant.
+
+    One platform-scoped query for the whole listing: entries of many tenants are read at
+    once, and a mark counts only when it was written under the entry's tenant.
+    """
+    tenant_of = {e.ref: e.tenant_id for e in entries if e.tenant_id}
+    if not tenant_of:
+        return Marks()
+    async with platform_tx(pool) as conn:
+        rows = await conn.fetch(
+            "SELECT tenant_id, target, action FROM audit_log "
+            "WHERE tenant_id = ANY($1::text[]) AND action = ANY($2::text[]) "
+            "AND target = ANY($3::text[])",
+            sorted(set(tenant_of.values())),
+            [REPLAYED, PURGED],
+            list(tenant_of),
+        )
+    replays: Counter[str] = Counter()
+    purged: set[str] = set()
+    for row in rows:
+        if tenant_of.get(row["target"]) != row["tenant_id"]:
+            continue
+        if row["action"] == PURGED:
+            purged.add(row["target"])
+        else:
+            replays[row["target"]] += 1
+    return Marks(replays, frozenset(purged))
+
+
+def parse_ref(ref: str) -> tuple[str, int, int]:
+    """``topic:partition:offset`` as its parts.
+
+    Raises:
+        ValueError: the ref is not of that shape.
+    """
+    topic, _, rest = ref.rpartition(":")
+    topic, _, partition = topic.rpartition(":")
+    if not topic or not partition.isdigit() or not rest.isdigit():
+        raise ValueError(f"{ref!r} is not topic:partition:offset")
+    return topic, int(partition), int(rest)
+
+
+async def read_topic(
+    servers: list[str], topic: str, refs: Sequence[str] = ()
+) -> AsyncIterator[DlqEntry]:
+    """Every record of ``topic`` from the beginning up to its end when the call started.
+
+    With ``refs``, only those entries: each partition is read from the first named offset
+    to the last, not from the beginning (refs of other topics name nothing here).
+    """
+    partitions = await topic_partitions(servers, [topic])
+    wanted: dict[int, set[int]] = {}
+    for ref in refs:
+        ref_topic, partition, offset = parse_ref(ref)
+        if ref_topic == topic:
+            wanted.setdefault(partition, set()).add(offset)
+    if refs:
+        partitions = [tp for tp in partitions if tp.partition in wanted]
+    async with plain_consumer(servers) as consumer:
+        earliest, ends = await offset_bounds(consumer, partitions)
+        ranges: dict[TopicPartition, Range] = {tp: (earliest[tp], ends[tp]) for tp in partitions}
+        if refs:
+            # Clamped to the end: a range past it would wait for records that never come.
+            ranges = {
+                tp: (min(wanted[tp.partition]), min(max(wanted[tp.partition]) + 1, ends[tp]))
+                for tp in partitions
+            }
+        async for r in read_ranges(consumer, ranges):
+            if not refs or r.offset in wanted[r.partition]:
+                yield DlqEntry(topic, r.partition, r.offset, r.key, r.value or b"", r.header_map)
 
 
 async def replay(producer: AIOKafkaProducer, entry: DlqEntry) -> None:

@@ -1,42 +1,45 @@
 """Process logging: plain text for people, or JSON lines for log pipelines.
 
 ``extra={...}`` fields are kept in both forms, so a log line can carry tenant_id and other
-facts as fields rather than inside the message text.
+facts as fields rather than inside the message text. Two filters on the one root handler
+see every record, ours and every library's: :class:`~pipeline.correlation.CorrelationFilter`
+stamps the ids of the message being handled (correlation id, tenant, message id,
+conversation), then :class:`~pipeline.redaction.RedactionFilter` removes anything secret.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
+from pipeline.correlation import CorrelationFilter
+from pipeline.redaction import RESERVED_ATTRS, RedactionFilter
 from pipeline.settings import LogSettings
-
-# Attributes every LogRecord has; anything else came from ``extra=``.
-_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message",
-    "asctime",
-    "taskName",
-}
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in vars(record).items() if k not in _RESERVED}
+    return {k: v for k, v in vars(record).items() if k not in RESERVED_ATTRS}
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record."""
+    """One JSON object per record: ``ts``, ``level``, ``logger``, ``msg``, then the fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
             **_extras(record),
         }
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
         return json.dumps(entry, default=str)
 
 
@@ -50,14 +53,29 @@ class TextFormatter(logging.Formatter):
         line = super().format(record)
         extras = _extras(record)
         if extras:
-            line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
+            head, sep, tail = line.partition("\n")  # fields on the message's line, not the trace's
+            line = head + " " + " ".join(f"{k}={v}" for k, v in extras.items()) + sep + tail
         return line
 
 
-def configure_logging(settings: LogSettings) -> None:
-    """Send every log record to stderr in the configured shape."""
+def log_handler(settings: LogSettings) -> logging.Handler:
+    """The stderr handler every record goes through, with its filters and format."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if settings.json_lines else TextFormatter())
+    # Order matters: the ids are stamped first, so the redaction sees the whole record.
+    handler.addFilter(CorrelationFilter())
+    handler.addFilter(RedactionFilter())
+    return handler
+
+
+def configure_logging(settings: LogSettings) -> None:
+    """Send every log record (and every warning) to stderr in the configured shape.
+
+    Faust would replace the root handler when its worker starts; the worker is told not to
+    (``override_logging=False`` in :func:`pipeline.worker.app.run_worker`).
+    """
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [log_handler(settings)]
     root.setLevel(settings.level)
+    # Warnings (a library's deprecation, a ResourceWarning) become records in the same shape.
+    logging.captureWarnings(True)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import warnings
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from pipeline.correlation import unbound
 from pipeline.kafka import KafkaUnavailableError
+from pipeline.metrics import record as metrics
 from pipeline.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,9 @@ class EventProducer:
                     linger_ms=2,
                 )
                 try:
-                    await producer.start()
+                    # Not in the first request's log context: the producer's own tasks
+                    # outlive it and would carry its ids on every line.
+                    await unbound(producer.start())
                 except BaseException:
                     await producer.stop()
                     raise
@@ -66,14 +71,18 @@ class EventProducer:
 
     async def publish(self, topic: str, key: bytes, value: bytes, headers: Headers = ()) -> None:
         """Return once the record is stored on all in-sync replicas, or raise."""
+        started, stored = time.monotonic(), False
         try:
             async with asyncio.timeout(self._publish_timeout_s):
                 producer = await self._started()
                 await producer.send_and_wait(topic, value, key=key, headers=list(headers))
+            stored = True
         except (KafkaError, TimeoutError, OSError) as exc:
             raise KafkaUnavailableError(
                 f"could not store record on {topic}: {type(exc).__name__}: {exc}"
             ) from exc
+        finally:
+            metrics.kafka_produced(topic, stored, time.monotonic() - started)
 
     async def stop(self) -> None:
         """Flush what is in flight and close."""

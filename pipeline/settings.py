@@ -129,17 +129,37 @@ class WorkerSettings(BaseModel):
         gt=0,
         description="How long the worker caches a tenant's status and credentials in process.",
     )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address the worker's /metrics endpoint binds."
+    )
+    metrics_port: int = Field(
+        default=8081,
+        ge=0,
+        le=65535,
+        description="Port of the worker's /metrics endpoint; 0 picks a free one (logged). "
+        "Give each worker on one host its own.",
+    )
+    metrics_sample_interval_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often the worker samples consumer lag and DLQ sizes from Kafka.",
+    )
 
 
 class PacingSettings(BaseModel):
     """Per-tenant pacing of vendor calls, and how much the agents hold in flight.
 
-    Each worker paces the share of traffic its partitions carry (buckets are in process);
-    see the README's "Pacing, fairness and order".
+    The buckets live in Redis, shared by every worker (``shared``), or in each worker for
+    the share of traffic its partitions carry; see the README's "Pacing, fairness and order".
     """
 
     model_config = ConfigDict(frozen=True)
 
+    shared: bool = Field(
+        default=True,
+        description="Keep the pacing buckets in Redis, one budget per tenant across all "
+        "workers (false: per worker).",
+    )
     genesys_per_minute: float = Field(
         default=300.0, gt=0, description="Genesys calls per minute per tenant (its OAuth client)."
     )
@@ -223,6 +243,18 @@ class MediaSettings(BaseModel):
         return self
 
 
+class MetricsSettings(BaseModel):
+    """Prometheus metrics of every process (see the README's "Metrics")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_label: bool = Field(
+        default=True,
+        description="Label series with the tenant id; false folds every tenant into `_all` "
+        "(for very many tenants).",
+    )
+
+
 class LogSettings(BaseModel):
     """Process logging."""
 
@@ -270,6 +302,7 @@ class WagenSettings(BaseSettings):
     gateway: GatewaySettings = GatewaySettings()
     worker: WorkerSettings = WorkerSettings()
     log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
     tenancy: TenancySettings = TenancySettings()
     # A section named `admin` makes the bootstrap token's variable WAGEN_ADMIN_TOKEN.
     admin: AdminSettings = AdminSettings()

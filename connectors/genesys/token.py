@@ -28,6 +28,7 @@ from connectors.genesys.errors import (
 )
 from connectors.genesys.regions import GenesysEndpoints
 from connectors.http import HttpTransport, new_request_id
+from connectors.metrics import NULL_OBSERVER, ConnectorObserver
 from connectors.retry import call_with_retries
 from connectors.settings import GenesysClientSettings
 from schemas.genesys.api import OAuthErrorBody, TokenResponse
@@ -103,6 +104,7 @@ class GenesysTokenCache:
         settings: timeouts, refresh margin and retry schedule.
         store: where tokens live (in memory by default).
         clock: monotonic seconds (tests pass a controllable one).
+        observer: told of every token fetch's outcome (metrics).
     """
 
     def __init__(
@@ -112,8 +114,10 @@ class GenesysTokenCache:
         *,
         store: TokenStore | None = None,
         clock: Callable[[], float] = time.monotonic,
+        observer: ConnectorObserver = NULL_OBSERVER,
     ) -> None:
         self._transport = transport
+        self._observer = observer
         self._settings = settings
         self._store: TokenStore = store or MemoryTokenStore()
         self._clock = clock
@@ -154,7 +158,13 @@ class GenesysTokenCache:
 
     async def _fetch_and_store(self, tenant: GenesysTenant) -> str:
         requested_at = self._clock()
-        answer = await self._fetch(tenant)
+        try:
+            answer = await self._fetch(tenant)
+        except Exception as exc:
+            refused = isinstance(exc, GenesysCredentialsError)
+            self._observer.token_fetch("refused" if refused else "failed", tenant.tenant_id)
+            raise
+        self._observer.token_fetch("ok", tenant.tenant_id)
         margin = min(self._settings.token_refresh_margin_s, answer.expires_in / 2)
         token = AccessToken(answer.access_token, requested_at + answer.expires_in - margin)
         self._store.put(tenant.token_key, token)

@@ -14,9 +14,12 @@ from pipeline.cli.db import db
 from pipeline.cli.dlq import dlq
 from pipeline.cli.dryrun import parse, translate
 from pipeline.cli.held import held
+from pipeline.cli.lag import lag
 from pipeline.cli.processes import gateway, run, settings_cmd, worker
+from pipeline.cli.replay import replay
 from pipeline.cli.sandbox import sandbox
 from pipeline.cli.sandbox_demo import inspect, send_agent_reply, send_customer_message
+from pipeline.cli.tail import tail
 from pipeline.cli.tenants import tenants
 from pipeline.cli.topics import topics
 from pipeline.logging import configure_logging
@@ -54,6 +57,8 @@ cli.add_command(translate)
 cli.add_command(sandbox)
 cli.add_command(dlq)
 cli.add_command(held)
+for operator_command in (lag, tail, replay):
+    cli.add_command(operator_command)
 for demo_command in (send_customer_message, send_agent_reply, inspect):
     sandbox.add_command(demo_command)
 

@@ -1,19 +1,41 @@
-"""``wagen dlq list|show|replay``: look into dead-letter topics and re-drive their entries."""
+"""``wagen dlq list|show|replay|purge``: look into dead-letter topics, re-drive or purge entries.
+
+Replays and purges are marked per entry in the tenant's audit log (``pipeline.dlq``); the
+listing reads the marks back, so it needs PostgreSQL as well as Kafka.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import json
-import re
-import sys
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import click
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from rich import box
+from rich.table import Table
 
-from pipeline.dlq import DlqEntry, matches, now_ms, read_topic, replay
+from pipeline.cli.common import (
+    TIME_HELP,
+    cli_actor,
+    console,
+    emit_json,
+    fail,
+    progress_bar,
+    run,
+    time_option,
+)
+from pipeline.dlq import (
+    REPLAYED,
+    DlqEntry,
+    Marks,
+    matches,
+    parse_ref,
+    read_marks,
+    read_topic,
+    replay,
+)
+from pipeline.dlq_purge import PurgePlan, execute_purge, plan_purge
 from pipeline.settings import WagenSettings
 from pipeline.topics import TOPICS, dlq_topic
 from tenancy.audit import Actor, record
@@ -21,49 +43,69 @@ from tenancy.db.pool import postgres_pool
 from tenancy.db.scope import tenant_tx
 
 _SOURCES = sorted({s.name for s in TOPICS if not s.name.endswith((".dlq", ".retry", ".held"))})
-_DURATION = re.compile(r"^(\d+)([smhd])$")
-_UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
-def parse_since(value: str | None) -> int | None:
-    """``10m``, ``2h``, ``1d`` ago, or an ISO-8601 time, as epoch milliseconds."""
-    if value is None:
-        return None
-    duration = _DURATION.match(value)
-    if duration:
-        return now_ms() - int(duration[1]) * _UNIT_MS[duration[2]]
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("use a duration like 10m, 2h, 1d or an ISO-8601 time") from None
-    if moment.tzinfo is None:
-        raise click.BadParameter("give the time zone, e.g. 2026-11-27T10:00:00+00:00")
-    return int(moment.timestamp() * 1000)
+@dataclass(frozen=True)
+class Filters:
+    """The operator's selection of entries."""
+
+    tenant: str | None
+    since_ms: int | None
+    refs: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, tenant: str | None, since: str | None, refs: tuple[str, ...]) -> Filters:
+        """From the options (a bad --since is a usage error before anything is read)."""
+        return cls(tenant, time_option(since, "--since"), _refs(refs))
+
+    def select(self, entries: list[DlqEntry]) -> list[DlqEntry]:
+        """The entries that pass."""
+        return [
+            e
+            for e in entries
+            if matches(e, tenant=self.tenant, since_ms=self.since_ms, refs=self.refs)
+        ]
+
+    @property
+    def empty(self) -> bool:
+        """No filter at all: every entry of the topic."""
+        return self.tenant is None and self.since_ms is None and not self.refs
 
 
-async def _entries(
-    settings: WagenSettings, source: str, tenant: str | None, since: int | None
-) -> list[DlqEntry]:
-    return [
-        entry
-        async for entry in read_topic(settings.kafka.servers, dlq_topic(source))
-        if matches(entry, tenant=tenant, since_ms=since)
-    ]
+async def _read(
+    settings: WagenSettings,
+    source: str,
+    refs: tuple[str, ...],
+    update: Callable[[int, int], None],
+) -> tuple[list[DlqEntry], Marks]:
+    entries: list[DlqEntry] = []
+    async for entry in read_topic(settings.kafka.servers, dlq_topic(source), refs):
+        entries.append(entry)
+        update(0, len(entries))
+    async with postgres_pool(settings.postgres) as pool:
+        return entries, await read_marks(pool, entries)
 
 
 def _collect(
-    settings: WagenSettings, source: str, tenant: str | None, since: str | None
-) -> list[DlqEntry]:
-    try:
-        return asyncio.run(_entries(settings, source, tenant, parse_since(since)))
-    except KafkaError as exc:
-        click.echo(f"error: cannot read {dlq_topic(source)}: {exc}", err=True)
-        sys.exit(1)
+    settings: WagenSettings, source: str, refs: tuple[str, ...] = ()
+) -> tuple[list[DlqEntry], Marks]:
+    """The entries of the DLQ (only ``refs`` when given) and their marks."""
+    with progress_bar(f"reading {dlq_topic(source)}") as update:
+        return run(settings, _read(settings, source, refs, update))
+
+
+def _refs(refs: tuple[str, ...], hint: str = "--id") -> tuple[str, ...]:
+    for ref in refs:
+        try:
+            parse_ref(ref)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=hint) from None
+    return refs
 
 
 @click.group()
 def dlq() -> None:
-    """Dead-letter topics: what failed for good, and re-driving it."""
+    """Dead-letter topics: what failed for good, re-driving it, purging it."""
 
 
 _topic_option = click.option(
@@ -74,26 +116,56 @@ _topic_option = click.option(
     show_default=True,
     help="The source topic whose DLQ to read.",
 )
+_tenant_option = click.option("--tenant", help="Only this tenant's entries.")
+_since_option = click.option("--since", help=f"Only entries dead-lettered since ({TIME_HELP}).")
+_id_option = click.option(
+    "--id", "refs", multiple=True, help="Only this entry, topic:partition:offset (repeatable)."
+)
+_json_option = click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
 
 
 @dlq.command("list")
 @_topic_option
-@click.option("--tenant", help="Only this tenant's entries.")
-@click.option("--since", help="Only entries dead-lettered since (10m, 2h, 1d, or ISO time).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
+@_tenant_option
+@_since_option
+@_id_option
+@click.option("--all", "show_all", is_flag=True, help="Also entries purged before.")
+@_json_option
 @click.pass_obj
 def dlq_list(
-    settings: WagenSettings, source: str, tenant: str | None, since: str | None, as_json: bool
+    settings: WagenSettings,
+    source: str,
+    tenant: str | None,
+    since: str | None,
+    refs: tuple[str, ...],
+    show_all: bool,
+    as_json: bool,
 ) -> None:
-    """Entries of a DLQ: where, whose, why."""
-    for entry in _collect(settings, source, tenant, since):
-        row = entry.summary()
-        if as_json:
-            click.echo(json.dumps(row))
-        else:
-            click.echo(
-                f"{row['ref']:<28} {row['tenant_id']:<20} {row['error_code']}: {row['error']}"
-            )
+    """Entries of a DLQ: where, whose, why, and whether replayed (purged ones left out)."""
+    filters = Filters.parse(tenant, since, refs)
+    entries, marks = _collect(settings, source, filters.refs)
+    rows = [
+        {**e.summary(), "status": marks.status(e), "replays": marks.replays[e.ref]}
+        for e in filters.select(entries)
+        if show_all or e.ref not in marks.purged
+    ]
+    if as_json:
+        for row in rows:
+            emit_json(row)
+        return
+    table = Table(box=box.SIMPLE_HEAD)
+    for column in ("ref", "tenant", "status", "error"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            str(row["ref"]),
+            str(row["tenant_id"]),
+            str(row["status"]),
+            f"{row['error_code']}: {row['error']}",
+        )
+    out = console()
+    out.print(table)
+    out.print(f"{len(rows)} entries")
 
 
 @dlq.command("show")
@@ -101,16 +173,18 @@ def dlq_list(
 @click.argument("ref")
 @click.pass_obj
 def dlq_show(settings: WagenSettings, source: str, ref: str) -> None:
-    """One entry (REF = topic:partition:offset from `list`), headers and body."""
-    found = [e for e in _collect(settings, source, None, None) if e.ref == ref]
+    """One entry (REF = topic:partition:offset from `list`), headers and body, as JSON."""
+    entries, marks = _collect(settings, source, _refs((ref,), "REF"))
+    found = [e for e in entries if e.ref == ref]
     if not found:
-        click.echo(f"error: no entry {ref} in {dlq_topic(source)}", err=True)
-        sys.exit(1)
+        fail(f"no entry {ref} in {dlq_topic(source)}")
     entry = found[0]
     click.echo(
         json.dumps(
             {
                 **entry.summary(),
+                "status": marks.status(entry),
+                "replays": marks.replays[entry.ref],
                 "key": (entry.key or b"").decode(errors="replace"),
                 "headers": {k: v.decode(errors="replace") for k, v in entry.headers.items()},
                 "value": entry.value.decode(errors="replace"),
@@ -121,7 +195,7 @@ def dlq_show(settings: WagenSettings, source: str, ref: str) -> None:
 
 
 async def _replay(
-    settings: WagenSettings, entries: list[DlqEntry], force: bool, actor: Actor
+    settings: WagenSettings, entries: list[DlqEntry], marks: Marks, force: bool, actor: Actor
 ) -> list[tuple[str, str]]:
     outcomes: list[tuple[str, str]] = []
     producer = AIOKafkaProducer(
@@ -131,29 +205,25 @@ async def _replay(
     try:
         async with postgres_pool(settings.postgres) as pool:
             for entry in entries:
+                done = marks.replays[entry.ref]
                 if not entry.tenant_id:
                     outcomes.append((entry.ref, "skipped: no tenant, cannot be routed"))
-                    continue
-                async with tenant_tx(pool, entry.tenant_id) as conn:
-                    done = await conn.fetchval(
-                        "SELECT count(*) FROM audit_log WHERE tenant_id = $1 "
-                        "AND action = 'dlq.replay' AND target = $2",
-                        entry.tenant_id,
-                        entry.ref,
-                    )
-                    if done and not force:
-                        outcomes.append((entry.ref, "skipped: replayed before (use --force)"))
-                        continue
-                    await replay(producer, entry)
-                    await record(
-                        conn,
-                        actor,
-                        tenant_id=entry.tenant_id,
-                        action="dlq.replay",
-                        target=entry.ref,
-                        details={"to": entry.source_topic, "times_before": done},
-                    )
-                outcomes.append((entry.ref, f"replayed to {entry.source_topic}"))
+                elif entry.ref in marks.purged:
+                    outcomes.append((entry.ref, "skipped: purged"))
+                elif done and not force:
+                    outcomes.append((entry.ref, "skipped: replayed before (use --force)"))
+                else:
+                    async with tenant_tx(pool, entry.tenant_id) as conn:
+                        await replay(producer, entry)
+                        await record(
+                            conn,
+                            actor,
+                            tenant_id=entry.tenant_id,
+                            action=REPLAYED,
+                            target=entry.ref,
+                            details={"to": entry.source_topic, "times_before": done},
+                        )
+                    outcomes.append((entry.ref, f"replayed to {entry.source_topic}"))
     finally:
         await producer.stop()
     return outcomes
@@ -161,11 +231,11 @@ async def _replay(
 
 @dlq.command("replay")
 @_topic_option
-@click.option("--tenant", help="Only this tenant's entries.")
-@click.option("--since", help="Only entries dead-lettered since (10m, 2h, 1d, or ISO time).")
-@click.option("--id", "refs", multiple=True, help="Only this entry (repeatable).")
+@_tenant_option
+@_since_option
+@_id_option
 @click.option("--force", is_flag=True, help="Replay entries replayed before, too.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
+@_json_option
 @click.pass_obj
 def dlq_replay(
     settings: WagenSettings,
@@ -176,15 +246,74 @@ def dlq_replay(
     force: bool,
     as_json: bool,
 ) -> None:
-    """Publish entries back to their source topic with a fresh attempt count (audited)."""
-    entries = _collect(settings, source, tenant, since)
-    if refs:
-        entries = [e for e in entries if e.ref in refs]
-    actor = Actor(label=f"cli:{getpass.getuser()}", request_id=None)
-    try:
-        outcomes = asyncio.run(_replay(settings, entries, force, actor))
-    except (KafkaError, OSError) as exc:
-        click.echo(f"error: replay failed: {exc}", err=True)
-        sys.exit(1)
+    """Publish entries back to their source topic with a fresh attempt count (audited).
+
+    Entries replayed before are skipped unless --force; purged entries always are.
+    """
+    filters = Filters.parse(tenant, since, refs)
+    entries, marks = _collect(settings, source, filters.refs)
+    selected = filters.select(entries)
+    outcomes = run(settings, _replay(settings, selected, marks, force, cli_actor()))
     for ref, outcome in outcomes:
-        click.echo(json.dumps({"ref": ref, "outcome": outcome}) if as_json else f"{ref}  {outcome}")
+        if as_json:
+            emit_json({"ref": ref, "outcome": outcome})
+        else:
+            click.echo(f"{ref}  {outcome}")
+
+
+def _confirm(plan: PurgePlan, filters: Filters) -> None:
+    scope = "EVERY entry of" if filters.empty else "the selected entries of"
+    click.confirm(
+        f"Purge {len(plan.entries)} {scope} {plan.topic}? {plan.deleted_count} are deleted "
+        "from Kafka, the others hidden from list and replay. This cannot be undone.",
+        abort=True,
+        err=True,
+    )
+
+
+async def _purge(settings: WagenSettings, plan: PurgePlan) -> list[tuple[DlqEntry, str]]:
+    async with postgres_pool(settings.postgres) as pool:
+        return await execute_purge(settings.kafka.servers, pool, plan, cli_actor())
+
+
+@dlq.command("purge")
+@_topic_option
+@_tenant_option
+@_since_option
+@_id_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_json_option
+@click.pass_obj
+def dlq_purge(
+    settings: WagenSettings,
+    source: str,
+    tenant: str | None,
+    since: str | None,
+    refs: tuple[str, ...],
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Purge entries for good (audited per entry); with no filter, the whole DLQ.
+
+    Kafka deletes only whole prefixes of a partition, never one record. So each purged
+    entry is marked in its tenant's audit log (list and replay skip it from then on), and
+    where a partition starts with purged entries only, those records are deleted from Kafka
+    for real (DeleteRecords). Without --tenant/--since/--id every entry is purged and every
+    partition emptied. An entry with no tenant cannot be marked: it goes only when it is at
+    the head of its partition.
+    """
+    filters = Filters.parse(tenant, since, refs)
+    entries, marks = _collect(settings, source)
+    plan = plan_purge(dlq_topic(source), entries, filters.select(entries), marks)
+    if not plan.entries:
+        if as_json:
+            return
+        click.echo("nothing to purge")
+        return
+    if not yes:
+        _confirm(plan, filters)
+    for entry, outcome in run(settings, _purge(settings, plan)):
+        if as_json:
+            emit_json({"ref": entry.ref, "tenant_id": entry.tenant_id, "outcome": outcome})
+        else:
+            click.echo(f"{entry.ref}  {outcome}")

@@ -55,7 +55,7 @@ def _emit(value: ApiModel | list[ApiModel] | dict[str, Any], as_json: bool) -> N
     else:
         data = value.as_json() if isinstance(value, ApiModel) else value
     if as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
+        click.echo(json.dumps(data, default=str))  # one line, for scripts
         return
     for item in data if isinstance(data, list) else [data]:
         click.echo("  ".join(f"{k}={v}" for k, v in item.items() if v is not None))

@@ -1,4 +1,5 @@
-"""``wagen topics``: the topics wagen declares, and making the cluster match them."""
+"""``wagen topics list|describe|ensure``: the declared topics as the cluster has them, and
+making the cluster match the declarations."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from dataclasses import asdict
 
 import click
 from aiokafka.errors import KafkaError
+from rich import box
+from rich.table import Table
 
+from pipeline.cli.common import console, emit_json, fail, run
+from pipeline.kafka_admin import TopicFacts, topic_facts
 from pipeline.settings import WagenSettings
 from pipeline.topics import TOPICS, TopicSetupError, ensure_declared_topics
 
@@ -43,21 +48,121 @@ def topics_ensure(settings: WagenSettings, as_json: bool) -> None:
             )
 
 
+def _facts(settings: WagenSettings, names: list[str]) -> list[TopicFacts]:
+    return run(settings, topic_facts(settings.kafka.servers, names))
+
+
+def _size(value: int | None) -> str:
+    if value is None:
+        return "?"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{value} B"
+
+
+def _retention(value: int | None) -> str:
+    if value is None:
+        return "?"
+    if value < 0:
+        return "forever"
+    hours = value / 3_600_000
+    return f"{hours / 24:g}d" if hours >= 24 and hours % 24 == 0 else f"{hours:g}h"
+
+
 @topics.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per topic.")
-def topics_list(as_json: bool) -> None:
-    """The topics wagen declares: name, key, retention and purpose."""
-    for spec in TOPICS:
-        row = {
-            "name": spec.name,
-            "key": spec.key,
-            "retention_hours": spec.retention.total_seconds() / 3600,
-            "purpose": spec.purpose,
-        }
-        if as_json:
-            click.echo(json.dumps(row))
-        else:
-            click.echo(
-                f"{spec.name:<26} key={spec.key:<16} "
-                f"retention={row['retention_hours']:g}h  {spec.purpose}"
-            )
+@click.pass_obj
+def topics_list(settings: WagenSettings, as_json: bool) -> None:
+    """The declared topics as the cluster has them now.
+
+    Partitions, replication factor, retention and cleanup policy (the broker's actual
+    config; `drift` when it differs from pipeline/topics.py), size on disk (largest replica,
+    from DescribeLogDirs), the sum of end offsets and the records still kept.
+    """
+    specs = {s.name: s for s in TOPICS}
+    facts = _facts(settings, list(specs))
+    rows = []
+    for fact in facts:
+        spec = specs[fact.name]
+        rows.append(
+            {
+                **fact.summary(),
+                "key": spec.key,
+                "declared_retention_ms": int(spec.configs()["retention.ms"]),
+                "drift": fact.exists and dict(fact.configs) != spec.configs(),
+                "purpose": spec.purpose,
+            }
+        )
+    if as_json:
+        for row in rows:
+            emit_json(row)
+        return
+    table = Table(box=box.SIMPLE_HEAD)
+    for column in (
+        "topic",
+        "parts",
+        "rf",
+        "retention",
+        "cleanup",
+        "size",
+        "end offsets",
+        "records",
+    ):
+        table.add_column(column, justify="left" if column in {"topic", "cleanup"} else "right")
+    for row in rows:
+        if not row["exists"]:
+            table.add_row(row["name"], "[red]missing[/red]", "", "", "", "", "", "")
+            continue
+        retention = _retention(row["retention_ms"])
+        table.add_row(
+            row["name"],
+            str(row["partitions"]),
+            str(row["replication_factor"]),
+            f"[yellow]{retention} (drift)[/yellow]" if row["drift"] else retention,
+            str(row["cleanup_policy"]),
+            _size(row["size_bytes"]),
+            str(row["end_offset_sum"]),
+            str(row["records"]),
+        )
+    console().print(table)
+
+
+@topics.command("describe")
+@click.argument("topic", type=click.Choice([s.name for s in TOPICS]))
+@click.option("--json", "as_json", is_flag=True, help="The topic as one JSON object.")
+@click.pass_obj
+def topics_describe(settings: WagenSettings, topic: str, as_json: bool) -> None:
+    """One topic, partition by partition: leader, replicas, in-sync replicas, earliest and
+    end offsets, records kept and size on disk."""
+    [fact] = _facts(settings, [topic])
+    if not fact.exists:
+        fail(f"topic {topic} does not exist on the broker (run `wagen topics ensure`)")
+    if as_json:
+        emit_json({**fact.summary(), "partition_detail": [p.as_json() for p in fact.partitions]})
+        return
+    summary = fact.summary()
+    out = console()
+    out.print(
+        f"[bold]{topic}[/bold]  {summary['partitions']} partitions  "
+        f"rf {summary['replication_factor']}  retention {_retention(summary['retention_ms'])}  "
+        f"cleanup {summary['cleanup_policy']}  size {_size(summary['size_bytes'])}  "
+        f"end offsets {summary['end_offset_sum']}  records {summary['records']}"
+    )
+    table = Table(box=box.SIMPLE_HEAD)
+    for column in ("partition", "leader", "replicas", "isr", "earliest", "end", "records", "size"):
+        table.add_column(column, justify="right")
+    for p in fact.partitions:
+        table.add_row(
+            str(p.partition),
+            str(p.leader),
+            ",".join(map(str, p.replicas)),
+            ",".join(map(str, p.isr)),
+            str(p.earliest),
+            str(p.end),
+            str(p.end - p.earliest),
+            _size(p.size_bytes),
+        )
+    out.print(table)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from pipeline.gateway.correlation import correlation_middleware
 from pipeline.gateway.errors import error_middleware
 from pipeline.gateway.health import healthz, readyz
 from pipeline.gateway.keys import (
@@ -20,6 +21,8 @@ from pipeline.gateway.media import add_media_routes
 from pipeline.gateway.readiness import dependency_checks
 from pipeline.gateway.tenant_secrets import TenantSecrets
 from pipeline.gateway.webhooks import add_webhook_routes
+from pipeline.metrics.http import metrics_view
+from pipeline.metrics.record import configure as configure_metrics
 from pipeline.producer import EventProducer
 from pipeline.resources import open_resources, tenancy_services
 from pipeline.settings import WagenSettings
@@ -68,14 +71,18 @@ def create_app(settings: WagenSettings) -> web.Application:
     """The gateway application; its shared clients live for the app's lifespan."""
     app = web.Application(
         client_max_size=settings.gateway.max_body_bytes,
-        # Errors outermost, so access failures (401/403/429) get the same JSON shape.
-        middlewares=[error_middleware, access_middleware],
+        # The correlation id first, so every log line of the request carries it; then errors,
+        # so access failures (401/403/429) get the same JSON shape.
+        middlewares=[correlation_middleware, error_middleware, access_middleware],
     )
     app[SETTINGS_KEY] = settings
+    configure_metrics(settings.metrics)
     app.cleanup_ctx.append(_resources_ctx)
     app.cleanup_ctx.append(_ingress_ctx)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    # Unnamed, so the access middleware leaves it alone (no tenant credentials asked).
+    app.router.add_get("/metrics", metrics_view)
     app.router.add_get("/openapi.json", openapi_json)
     add_routes(app)
     add_webhook_routes(app)

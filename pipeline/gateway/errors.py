@@ -18,6 +18,7 @@ from aiohttp.typedefs import Handler
 from connectors.errors import SignatureError
 from connectors.meta.errors import MetaHandshakeError
 from pipeline.kafka import KafkaUnavailableError
+from pipeline.metrics import record as metrics
 from schemas.errors import WagenError
 from tenancy.errors import (
     AuthenticationError,
@@ -99,6 +100,7 @@ def _from_wagen(exc: WagenError, rid: str) -> web.Response:
         message = exc.message
     response = error_response(status, exc.code, message, details)
     if isinstance(exc, RateLimitedError | QuotaExceededError):
+        metrics.request_throttled(exc)
         response.headers["Retry-After"] = str(exc.retry_after_s)
         response.headers["X-RateLimit-Limit"] = str(exc.limit)
     return response

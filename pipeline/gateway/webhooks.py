@@ -20,6 +20,8 @@ from connectors.signatures import SIGNATURE_HEADER, verify_genesys_signature, ve
 from pipeline.gateway.keys import PRODUCER_KEY, TENANT_SECRETS_KEY
 from pipeline.gateway.meta_numbers import business_numbers, decode, split_by_owner
 from pipeline.gateway.tenant_secrets import TenantSecrets
+from pipeline.metrics import record as metrics
+from pipeline.metrics.ingress import counted, tenant_verified
 from pipeline.topics import GENESYS_WEBHOOKS, WA_WEBHOOKS, WA_WEBHOOKS_QUARANTINE
 from tenancy.errors import (
     ForbiddenError,
@@ -130,6 +132,7 @@ async def _quarantine(
         "webhook quarantined",
         extra={"tenant_id": tenant_id, "reason": reason, "phone_number_ids": numbers},
     )
+    metrics.webhook_quarantined(tenant_id, reason)
     await request.app[PRODUCER_KEY].publish(
         WA_WEBHOOKS_QUARANTINE,
         key=(numbers or tenant_id).encode(),
@@ -170,7 +173,9 @@ async def _ingest(
     tenant_id = request.match_info["tenant"]
     secrets = secrets_of(request)
     await secrets.active_tenant(tenant_id)
+    tenant_verified(request, tenant_id)
     body = await request.read()
+    log.debug("webhook received", extra={"source": source, "bytes": len(body)})
     header = request.headers.get(SIGNATURE_HEADER)
     try:
         verify(body, header, [await secret_of(secrets, tenant_id)], tenant_id=tenant_id)
@@ -199,12 +204,17 @@ async def _publish(
             ("content_type", request.headers.get("Content-Type", "").encode()),
         ],
     )
+    metrics.webhook_stored(source, tenant_id)
+    log.info(
+        "webhook stored",
+        extra={"tenant_id": tenant_id, "topic": topic, "source": source, "bytes": len(body)},
+    )
 
 
 def add_webhook_routes(app: web.Application) -> None:
     """Register the ingress routes (authenticated by signature, not by tenant credentials)."""
     app.router.add_get("/webhooks/meta", shared_meta_handshake)
-    app.router.add_post("/webhooks/meta", shared_meta_webhook)
+    app.router.add_post("/webhooks/meta", counted("meta", shared_meta_webhook, shared=True))
     app.router.add_get("/webhooks/meta/{tenant}", meta_handshake)
-    app.router.add_post("/webhooks/meta/{tenant}", meta_webhook)
-    app.router.add_post("/webhooks/genesys/{tenant}", genesys_webhook)
+    app.router.add_post("/webhooks/meta/{tenant}", counted("meta", meta_webhook))
+    app.router.add_post("/webhooks/genesys/{tenant}", counted("genesys", genesys_webhook))

@@ -12,6 +12,7 @@ import logging
 
 import faust
 
+from pipeline.metrics.worker import add_worker_metrics
 from pipeline.retry import BackoffPolicy
 from pipeline.settings import WagenSettings
 from pipeline.topics import (
@@ -51,7 +52,8 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
         consumer_auto_offset_reset=settings.worker.new_group_offset,
         # Every record we produce must survive a broker failure before we move on.
         producer_acks=-1,
-        # The gateway serves HTTP; the worker needs no web server of its own.
+        # Faust's web server stays off: the worker's one endpoint, /metrics, is served by
+        # a service of ours started with the app (pipeline.metrics.worker).
         web_enabled=False,
         autodiscover=False,
     )
@@ -63,6 +65,7 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
     )
     # The first dependency: mode starts it before the consumer and agents, stops it after.
     resources = app.add_dependency(WorkerResources(settings))
+    add_worker_metrics(app, settings)
     assert isinstance(resources, WorkerResources)
     worker = settings.worker
     policy = BackoffPolicy(
@@ -114,5 +117,9 @@ def run_worker(settings: WagenSettings) -> None:
         "worker starting",
         extra={"app_id": settings.worker.app_id, "kafka": settings.kafka.bootstrap_servers},
     )
-    worker = faust.Worker(app, loglevel=settings.log.level, quiet=True)
+    # Faust would replace the root handler with its own (colour, its format): keep ours, so
+    # its and aiokafka's records come out as JSON lines with ids and secrets redacted too.
+    worker = faust.Worker(app, loglevel=settings.log.level, quiet=True, override_logging=False)
+    # Its terminal spinner writes control codes to stdout, between our log lines.
+    worker.spinner = None
     worker.execute_from_commandline()

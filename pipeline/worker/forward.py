@@ -47,7 +47,7 @@ from pipeline.idempotency import Claim, ClaimStore
 from pipeline.media.ingest import NO_MEDIA, MediaIngest
 from pipeline.store import mappings, tracking
 from pipeline.worker.errors import SendInDoubtError
-from pipeline.worker.pacing import Pacer
+from pipeline.worker.pacing import CallPacer
 from pipeline.worker.reconcile import accepted_before
 from pipeline.worker.tenants import TenantDirectory
 from schemas.events import MessageReceived, StatusReceived
@@ -86,7 +86,7 @@ class Forwarder:
     quota: QuotaService
     genesys: GenesysClient
     media: MediaIngest
-    pacer: Pacer
+    pacer: CallPacer
     in_doubt_settle_s: float
 
     async def message(self, event: MessageReceived) -> Result:
@@ -212,7 +212,7 @@ class Forwarder:
             return await self.genesys.send_event(target, body)
         except GenesysRateLimitedError as exc:
             # Other workers share the budget, or it is lower than configured: back off too.
-            self.pacer.hold("genesys", target.tenant_id, exc.retry_after or 1.0)
+            await self.pacer.hold("genesys", target.tenant_id, exc.retry_after or 1.0)
             raise
         except GenesysCredentialsError:
             # Maybe rotated in Vault since we cached them: read them again next time.

@@ -16,6 +16,7 @@ record's own task, so a long ``Retry-After`` holds up its conversation only.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ import faust
 from pydantic import ValidationError
 
 from pipeline import retry
+from pipeline.metrics import record as metrics
 from pipeline.retry import BackoffPolicy
 from pipeline.settings import PacingSettings
 from pipeline.worker.errors import BadEventError
@@ -56,6 +58,9 @@ class EventTopics:
 class EventHandler:
     """Runs one ``wa.events`` record through the forwarder and publishes its failure."""
 
+    agent = "forward_to_genesys"
+    """The agent's name in metrics (its retry agent runs the same handler)."""
+
     def __init__(
         self, resources: WorkerResources, topics: EventTopics, policy: BackoffPolicy
     ) -> None:
@@ -65,13 +70,15 @@ class EventHandler:
 
     async def attempt(self, record: Record, attempt: int) -> Decision | None:
         """Attempt ``attempt`` (from 1) of one record; where its failure goes, if it failed."""
-        tenant = record.tenant
+        tenant, started = record.tenant, time.monotonic()
         try:
             result = await self._dispatch(record.value)
         except Exception as exc:
             decision = decide(exc, attempt, self._policy)
             _log_failure(exc, decision, tenant, attempt)
+            metrics.event_handled(self.agent, record.headers, decision.destination, started)
             return decision
+        metrics.event_handled(self.agent, record.headers, result or "skipped", started)
         if result is not None:
             log.info("event forwarded", extra={"tenant_id": tenant, "result": result})
         return None
@@ -105,6 +112,8 @@ class EventHandler:
     ) -> None:
         """Send a failed record to the retry topic, the held topic or the DLQ."""
         key, value, headers = record.key, record.value, record.headers
+        source = self._topics.source_name
+        metrics.failure_routed(decision.destination, source, decision.code, record.tenant)
         now = retry.now_ms()
         failures = retry.with_failure(
             headers, attempt=attempt, code=decision.code, error=decision.error, at_ms=now

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol
 
@@ -24,6 +24,7 @@ import faust
 import redis.exceptions
 
 from pipeline import retry
+from pipeline.correlation import LogContext, bound
 from pipeline.settings import PacingSettings
 from pipeline.worker.order import PARK_SEQ, ConversationOrder, park_seq
 from pipeline.worker.resources import WorkerClients, WorkerResources
@@ -114,6 +115,7 @@ class OrderedDelivery:
     async def _carry(
         self, conversation: str, record: Record, attempt: int, place: int | None
     ) -> None:
+        log.debug("record taken", extra={"attempt": attempt})
         decision = await self._handler.attempt(record, attempt)
         if decision is not None and decision.destination == "retry":
             if place is None:
@@ -184,6 +186,8 @@ class KeyedAgentContext:
         pacing: ``max_in_flight`` and the line markers' expiry.
         redis_prefix: the deployment's Redis key prefix.
         conversation_of: the scheduling and ordering key of a record.
+        log_facts: what a record's log lines carry beyond its headers' ids (correlation,
+            tenant, message, event) and its conversation key — e.g. read from its body.
     """
 
     handler: Handler
@@ -192,6 +196,7 @@ class KeyedAgentContext:
     pacing: PacingSettings
     redis_prefix: str
     conversation_of: Callable[[Record], str]
+    log_facts: Callable[[Record], LogContext] | None = None
 
 
 def register_keyed_agents(
@@ -218,11 +223,21 @@ def register_keyed_agents(
             built = (clients, OrderedDelivery(context.handler, order))
         return built[1]
 
+    def facts(conversation: str, record: Record) -> LogContext:
+        # Bound for the record's whole run (its own task): every log line on the way, the
+        # connectors' included, carries its correlation id without being handed it.
+        known = replace(LogContext.from_headers(record.headers), conversation=conversation)
+        if context.log_facts is None:
+            return known
+        return replace(known, **context.log_facts(record).fields())
+
     async def first(conversation: str, record: Record) -> None:
-        await delivery().first(conversation, record)
+        with bound(facts(conversation, record)):
+            await delivery().first(conversation, record)
 
     async def again(conversation: str, record: Record) -> None:
-        await delivery().again(conversation, record)
+        with bound(facts(conversation, record)):
+            await delivery().again(conversation, record)
 
     pacing, key = context.pacing, context.conversation_of
 

@@ -65,7 +65,7 @@ from pipeline.worker.outbound_policy import (
     window_closed,
     window_open,
 )
-from pipeline.worker.pacing import Pacer
+from pipeline.worker.pacing import CallPacer
 from pipeline.worker.tenants import TenantDirectory
 from schemas.genesys.webhook import (
     OpenEventNormalizedMessage,
@@ -144,7 +144,7 @@ class OutboundSender:
     genesys: GenesysClient
     attachments: GenesysAttachments
     policy: BackoffPolicy
-    pacer: Pacer
+    pacer: CallPacer
 
     async def handle(self, raw: bytes, tenant_id: str, attempt: int) -> Outcome:
         """Attempt ``attempt`` (from 1) of one webhook body of ``tenant_id``."""
@@ -238,7 +238,7 @@ class OutboundSender:
             accepted = await self.meta.send(auth, body)
         except MetaRateLimitedError as exc:
             if exc.vendor_code != _PAIR_RATE_LIMIT:  # one customer's limit: not the number's
-                self.pacer.hold("meta", tenant_id, exc.retry_after or 1.0, number)
+                await self.pacer.hold("meta", tenant_id, exc.retry_after or 1.0, number)
             raise
         return accepted.messages[-1].id
 

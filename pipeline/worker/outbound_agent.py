@@ -18,17 +18,20 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import faust
 
 from connectors.genesys.attachments import GenesysAttachments
+from pipeline.correlation import LogContext
+from pipeline.metrics import record as metrics
 from pipeline.retry import BackoffPolicy
 from pipeline.settings import WagenSettings
 from pipeline.worker.errors import BadEventError
 from pipeline.worker.forward_agent import EventHandler, EventTopics
 from pipeline.worker.keyed_agent import KeyedAgentContext, Record, register_keyed_agents
 from pipeline.worker.meta_auth import MetaAuthDirectory
-from pipeline.worker.outbound import OutboundSender
+from pipeline.worker.outbound import OutboundSender, customer_wa_id
 from pipeline.worker.outbound_claims import OutboundClaims
 from pipeline.worker.resources import WorkerClients, WorkerResources
 from pipeline.worker.routing import Decision, decide, is_infrastructure
@@ -65,6 +68,8 @@ def build_sender(
 class OutboundHandler(EventHandler):
     """Runs one ``genesys.webhooks`` record through the sender and publishes its failure."""
 
+    agent = "forward_to_meta"
+
     def __init__(
         self,
         settings: WagenSettings,
@@ -85,7 +90,7 @@ class OutboundHandler(EventHandler):
 
     async def attempt(self, record: Record, attempt: int) -> Decision | None:
         """Attempt ``attempt`` (from 1) of one record; where its failure goes, if it failed."""
-        tenant = record.tenant
+        tenant, started = record.tenant, time.monotonic()
         try:
             if not tenant:
                 raise BadEventError("genesys.webhooks record has no tenant_id header")
@@ -93,7 +98,9 @@ class OutboundHandler(EventHandler):
         except Exception as exc:
             decision = decide(exc, attempt, self._policy)
             _log_failure(exc, decision, tenant, attempt)
+            metrics.event_handled(self.agent, record.headers, decision.destination, started)
             return decision
+        metrics.event_handled(self.agent, record.headers, outcome.result, started)
         extra = {"tenant_id": tenant, "result": outcome.result, "attempt": attempt}
         failure = outcome.dead_letter
         if failure is None:
@@ -133,6 +140,20 @@ def agent_conversation(record: Record) -> str:
     return f"{record.tenant}:{to}" if isinstance(to, str) else record.tenant
 
 
+def agent_log_facts(record: Record) -> LogContext:
+    """The Genesys message id and the ``tenant_id:wa_id`` conversation of an agent's webhook
+    (read from the body: the gateway does not parse it); nothing of an unreadable body."""
+    try:
+        body = json.loads(record.value)
+        message_id, to = body.get("id"), body["channel"]["to"]["id"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return LogContext()
+    return LogContext(
+        message_id=message_id if isinstance(message_id, str) else None,
+        conversation=f"{record.tenant}:{customer_wa_id(to)}" if isinstance(to, str) else None,
+    )
+
+
 def register_outbound_agents(
     app: faust.App,
     settings: WagenSettings,
@@ -152,5 +173,6 @@ def register_outbound_agents(
             pacing=settings.pacing,
             redis_prefix=settings.tenancy.redis_prefix,
             conversation_of=agent_conversation,
+            log_facts=agent_log_facts,
         ),
     )

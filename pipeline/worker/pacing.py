@@ -9,13 +9,11 @@ Waiting is cheap for everybody else because the agents run records of different
 conversations concurrently (:mod:`pipeline.worker.scheduler`): a paced tenant's records wait
 in their own tasks while other tenants' records go past them.
 
-Buckets live in process. Kafka splits the partitions between the workers, so each worker
-paces its own share: with N workers a tenant whose traffic spreads over the partitions may
-reach N times its budget in the worst case. That is why a 429 remains a retry (and also
-empties the bucket for its ``Retry-After``, so the tenant's other calls back off too). A
-Redis-shared bucket would close the gap at one round trip per call; per-tenant budgets
-come from settings today (``WAGEN_PACING_GENESYS_OVERRIDES``) and may later come from the
-tenant's record.
+These buckets live in process; :mod:`pipeline.worker.shared_pacing` keeps the same buckets in
+Redis so that all workers share one budget per tenant (the default), and falls back to these
+while Redis is unreachable. A 429 remains a retry either way (and empties the bucket for its
+``Retry-After``, so the tenant's other calls back off too). Per-tenant budgets come from
+settings today (``WAGEN_PACING_GENESYS_OVERRIDES``).
 """
 
 from __future__ import annotations
@@ -24,9 +22,23 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
+
+from pipeline.metrics import record as metrics
 
 Destination = Literal["genesys", "meta"]
+
+
+class CallPacer(Protocol):
+    """What the forwarders need of a pacer (in-process or Redis-shared)."""
+
+    async def acquire(self, destination: Destination, tenant_id: str, scope: str = "") -> None:
+        """Wait for this call's turn in the tenant's budget."""
+
+    async def hold(
+        self, destination: Destination, tenant_id: str, seconds: float, scope: str = ""
+    ) -> None:
+        """The vendor said 429: hand out no token for ``seconds``."""
 
 
 @dataclass
@@ -107,7 +119,7 @@ class Pacer:
     """
 
     def __init__(self, budgets: PacingBudgets, clock: Callable[[], float] = time.monotonic) -> None:
-        self._budgets = budgets
+        self.budgets = budgets
         self._clock = clock
         self._buckets: dict[tuple[Destination, str, str], TokenBucket] = {}
 
@@ -115,7 +127,7 @@ class Pacer:
         key = (destination, tenant_id, scope)
         bucket = self._buckets.get(key)
         if bucket is None:
-            budget = self._budgets.of(destination, tenant_id)
+            budget = self.budgets.of(destination, tenant_id)
             bucket = self._buckets[key] = TokenBucket(budget.rate_per_s, budget.burst)
         return bucket
 
@@ -127,9 +139,10 @@ class Pacer:
         """Wait for this call's turn in the tenant's budget."""
         wait = self.reserve(destination, tenant_id, scope)
         if wait > 0:
+            metrics.paced(destination, tenant_id, wait)
             await asyncio.sleep(wait)
 
-    def hold(
+    async def hold(
         self, destination: Destination, tenant_id: str, seconds: float, scope: str = ""
     ) -> None:
         """The vendor said 429: hand out no token for ``seconds``."""

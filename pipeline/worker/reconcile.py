@@ -25,7 +25,7 @@ from connectors.genesys.client import GenesysClient, InboundAccepted
 from connectors.genesys.errors import GenesysPermanentError
 from connectors.genesys.token import GenesysTenant
 from pipeline.store import mappings
-from pipeline.worker.pacing import Pacer
+from pipeline.worker.pacing import CallPacer
 from schemas.events import MessageReceived
 from tenancy.db.scope import tenant_tx
 
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 async def accepted_before(
     pool: asyncpg.Pool,
     genesys: GenesysClient,
-    pacer: Pacer,
+    pacer: CallPacer,
     target: GenesysTenant,
     event: MessageReceived,
 ) -> InboundAccepted | None:

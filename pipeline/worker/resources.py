@@ -25,11 +25,13 @@ from pipeline.idempotency import ClaimStore
 from pipeline.media.backend import media_store
 from pipeline.media.ingest import MediaIngest
 from pipeline.media.links import MediaLinkSigner
+from pipeline.metrics.connectors import CONNECTOR_OBSERVER
 from pipeline.resources import Resources, open_resources, tenancy_services
 from pipeline.settings import PacingSettings, WagenSettings
 from pipeline.worker.forward import Forwarder
 from pipeline.worker.meta_auth import MetaAuthDirectory
-from pipeline.worker.pacing import Budget, Pacer, PacingBudgets
+from pipeline.worker.pacing import Budget, CallPacer, Pacer, PacingBudgets
+from pipeline.worker.shared_pacing import SharedPacer
 from pipeline.worker.tenants import TenantDirectory
 from tenancy.services import Tenancy
 
@@ -52,7 +54,7 @@ class WorkerClients:
     tenants: TenantDirectory
     claims: ClaimStore
     forwarder: Forwarder
-    pacer: Pacer
+    pacer: CallPacer
 
 
 class WorkerResources(mode.Service):
@@ -76,7 +78,7 @@ class WorkerResources(mode.Service):
         settings = self._settings
         async with AsyncExitStack() as stack:
             resources = await stack.enter_async_context(open_resources(settings))
-            transport = HttpTransport()
+            transport = HttpTransport(observer=CONNECTOR_OBSERVER)
             await transport.start()
             stack.push_async_callback(transport.stop)
             self._clients = _wire(settings, resources, transport)
@@ -112,9 +114,8 @@ def _wire(settings: WagenSettings, resources: Resources, transport: HttpTranspor
     tenants = TenantDirectory(
         tenancy.tenants, tenancy.credentials, settings.genesys, worker.tenant_cache_ttl_s
     )
-    genesys = GenesysClient(
-        transport, settings.genesys, GenesysTokenCache(transport, settings.genesys)
-    )
+    tokens = GenesysTokenCache(transport, settings.genesys, observer=CONNECTOR_OBSERVER)
+    genesys = GenesysClient(transport, settings.genesys, tokens)
     claims = ClaimStore(
         resources.postgres,
         resources.redis,
@@ -130,7 +131,15 @@ def _wire(settings: WagenSettings, resources: Resources, transport: HttpTranspor
         credentials=MetaAuthDirectory(tenancy.credentials, worker.tenant_cache_ttl_s),
         settings=settings.media,
     )
-    pacer = pacer_from(settings.pacing)
+    local_pacer = pacer_from(settings.pacing)
+    pacer: CallPacer = local_pacer
+    if settings.pacing.shared:
+        pacer = SharedPacer(
+            resources.redis,
+            local_pacer.budgets,
+            key_prefix=settings.tenancy.redis_prefix,
+            fallback=local_pacer,
+        )
     forwarder = Forwarder(
         pool=resources.postgres,
         tenants=tenants,

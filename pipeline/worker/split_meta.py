@@ -12,14 +12,17 @@ deterministic ids let the next agent drop the resulting duplicates.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import faust
 
 from connectors.meta.payload import MetaPayloadError
 from connectors.meta.webhook import split_webhook
+from pipeline.correlation import LogContext, bound
+from pipeline.metrics import record as metrics
 from pipeline.worker.records import RecordContext, dlq_headers
 from schemas.events import WhatsAppEvent
 
@@ -58,7 +61,9 @@ def route_webhook(value: bytes, headers: Mapping[str, bytes], source_topic: str)
             "events",
             key=event.key.encode(),
             value=event.model_dump_json().encode(),
-            headers=context.headers(kind=event.kind, event_id=str(event.event_id)),
+            headers=context.headers(
+                kind=event.kind, event_id=str(event.event_id), message_id=event.message_id or ""
+            ),
         )
         for event in events
     ]
@@ -75,14 +80,26 @@ def register_split_agent(
         async for record in stream.events():
             headers = dict(record.headers or {})
             value = record.value if isinstance(record.value, bytes) else b""
-            for out in route_webhook(value, headers, source_name):
-                topic = destinations[out.destination]
-                await topic.send(key=out.key, value=out.value, headers=out.headers)
-                if out.destination == "dlq":
-                    log.warning(
-                        "webhook dead-lettered",
-                        extra={"tenant_id": headers.get("tenant_id", b"").decode()},
-                    )
+            started, outcome = time.monotonic(), "split"
+            with bound(LogContext.from_headers(headers)):
+                for out in route_webhook(value, headers, source_name):
+                    topic = destinations[out.destination]
+                    await topic.send(key=out.key, value=out.value, headers=out.headers)
+                    _log_split(out)
+                    if out.destination == "dlq":
+                        metrics.dead_lettered(source_name, out.headers)
+                        outcome = "dlq"
+            metrics.event_handled("split_meta_webhooks", headers, outcome, started)
             yield None
 
     app.agent(source, name="split_meta_webhooks")(split_meta_webhooks)
+
+
+def _log_split(out: Outgoing) -> None:
+    headers = dict(out.headers)
+    if out.destination == "dlq":
+        log.warning("webhook dead-lettered", extra={"code": headers["dlq_error_code"].decode()})
+        return
+    facts = LogContext.from_headers(headers)
+    with bound(replace(facts, conversation=out.key.decode(errors="replace"))):
+        log.debug("event split", extra={"kind": headers["kind"].decode()})

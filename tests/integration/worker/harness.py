@@ -138,6 +138,8 @@ def worker_env(
         "WAGEN_WORKER_NEW_GROUP_OFFSET": "latest",
         "WAGEN_WORKER_RETRY_ATTEMPTS": "3",
         "WAGEN_WORKER_RETRY_BASE_DELAY_S": "0.5",
+        # Each test worker its own free /metrics port (several run side by side).
+        "WAGEN_WORKER_METRICS_PORT": "0",
         "WAGEN_POSTGRES_DSN": settings.postgres.dsn.get_secret_value(),
         "WAGEN_TENANCY_REDIS_PREFIX": settings.tenancy.redis_prefix,
         "WAGEN_TENANCY_PLANS": json.dumps(plans),

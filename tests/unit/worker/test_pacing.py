@@ -50,7 +50,7 @@ def test_a_bucket_needs_a_rate_and_room_for_one_call() -> None:
         TokenBucket(rate_per_s=1.0, burst=0)
 
 
-def test_budgets_per_tenant_for_genesys_per_number_for_meta_with_overrides() -> None:
+async def test_budgets_per_tenant_for_genesys_per_number_for_meta_with_overrides() -> None:
     clock = FakeClock()
     settings = PacingSettings(
         genesys_per_minute=60, genesys_burst=1, genesys_overrides={"fast": 600}, meta_burst=1
@@ -62,7 +62,7 @@ def test_budgets_per_tenant_for_genesys_per_number_for_meta_with_overrides() -> 
     # Meta: one bucket per number, 80/s by default.
     assert [pacer.reserve("meta", "acme", "111") for _ in range(2)] == pytest.approx([0, 1 / 80])
     assert pacer.reserve("meta", "acme", "222") == 0.0
-    pacer.hold("genesys", "acme", 5.0)
+    await pacer.hold("genesys", "acme", 5.0)
     assert pacer.reserve("genesys", "acme") == pytest.approx(2.0 + 5.0)
 
 
