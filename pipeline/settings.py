@@ -206,9 +206,10 @@ class MediaSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    backend: Literal["postgres"] = Field(
+    backend: Literal["postgres", "s3"] = Field(
         default="postgres",
-        description="Where media bytes live, shared by every gateway replica (PostgreSQL).",
+        description="Where media bytes live, shared by every gateway replica: `postgres` or "
+        "`s3` (any S3-compatible store; its key in Vault, see the README's media paragraph).",
     )
     public_url: str = Field(
         default="http://127.0.0.1:8080",
@@ -234,12 +235,45 @@ class MediaSettings(BaseModel):
     purge_interval_s: float = Field(
         default=3_600.0, gt=0, description="How often the gateway purges expired media."
     )
+    s3_endpoint_url: str = Field(
+        default="",
+        pattern=r"^(https?://[^/?#]+/?)?$",
+        description="S3 API base URL (`https://host[:port]`, e.g. MinIO's); empty: AWS S3 "
+        "in `WAGEN_MEDIA_S3_REGION`.",
+    )
+    s3_region: str = Field(
+        default="us-east-1",
+        min_length=1,
+        description="S3 signing region (`us-east-1` suits most S3-compatible servers).",
+    )
+    s3_bucket: str = Field(
+        default="", description="Bucket holding the media (required with backend `s3`)."
+    )
+    s3_prefix: str = Field(
+        default="wagen-media",
+        description="Key prefix: objects are `<prefix>/<tenant_id>/<media_id>`.",
+    )
+    s3_path_style: bool = Field(
+        default=False,
+        description="Path-style URLs (`host/bucket/key`: MinIO, most self-hosted stores) "
+        "instead of virtual-hosted (`bucket.host/key`).",
+    )
+    s3_timeout_s: float = Field(
+        default=60.0, gt=0, description="Timeout of one S3 request (a 25 MB upload included)."
+    )
+
+    @property
+    def s3_endpoint(self) -> str:
+        """The S3 endpoint: the setting, or AWS's regional endpoint when it is empty."""
+        return self.s3_endpoint_url.rstrip("/") or f"https://s3.{self.s3_region}.amazonaws.com"
 
     @model_validator(mode="after")
     def _keeps_bytes_while_links_work(self) -> MediaSettings:
         # A link that outlives its bytes would answer 404 to a Genesys fetch it promised.
         if self.retention_s < self.link_ttl_s:
             raise ValueError("media retention_s must be at least link_ttl_s")
+        if self.backend == "s3" and not self.s3_bucket:
+            raise ValueError("media backend s3 needs WAGEN_MEDIA_S3_BUCKET")
         return self
 
 

@@ -15,6 +15,7 @@ from pipeline.cli.dlq import dlq
 from pipeline.cli.dryrun import parse, translate
 from pipeline.cli.held import held
 from pipeline.cli.lag import lag
+from pipeline.cli.media import media
 from pipeline.cli.processes import gateway, run, settings_cmd, worker
 from pipeline.cli.replay import replay
 from pipeline.cli.sandbox import sandbox
@@ -57,6 +58,7 @@ cli.add_command(translate)
 cli.add_command(sandbox)
 cli.add_command(dlq)
 cli.add_command(held)
+cli.add_command(media)
 for operator_command in (lag, tail, replay):
     cli.add_command(operator_command)
 for demo_command in (send_customer_message, send_agent_reply, inspect):

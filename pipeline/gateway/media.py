@@ -26,7 +26,7 @@ from aiohttp import web
 from aiohttp.helpers import content_disposition_header
 
 from pipeline.gateway.keys import RESOURCES_KEY, SETTINGS_KEY
-from pipeline.media.backend import media_store
+from pipeline.media.backend import open_media_store
 from pipeline.media.errors import MediaLinkInvalidError
 from pipeline.media.links import MediaLinkSigner
 from pipeline.media.store import MediaStore
@@ -83,16 +83,16 @@ async def _purge_forever(store: MediaStore, interval_s: float) -> None:
 
 async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY].media
-    store = media_store(settings, app[RESOURCES_KEY].postgres)
-    app[MEDIA_STORE_KEY] = store
-    app[MEDIA_SIGNER_KEY] = MediaLinkSigner(settings.link_secret)
-    purge = asyncio.create_task(_purge_forever(store, settings.purge_interval_s))
-    try:
-        yield
-    finally:
-        purge.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await purge
+    async with open_media_store(app[SETTINGS_KEY], app[RESOURCES_KEY]) as store:
+        app[MEDIA_STORE_KEY] = store
+        app[MEDIA_SIGNER_KEY] = MediaLinkSigner(settings.link_secret)
+        purge = asyncio.create_task(_purge_forever(store, settings.purge_interval_s))
+        try:
+            yield
+        finally:
+            purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purge
 
 
 def add_media_routes(app: web.Application) -> None:

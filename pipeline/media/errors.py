@@ -42,3 +42,14 @@ class MediaLinkMissingError(MediaError):
     """A translation asked for the link of a media id nobody ingested: a bug, not a blip."""
 
     code = "media_link_missing"
+
+
+class MediaStoreError(MediaError):
+    """The media store failed or refused a call (down, throttled, credentials missing or refused).
+
+    Retriable: the worker's retry topic tries the ingest again, the gateway answers the
+    fetch with an error Genesys retries, and the purge runs again next round.
+    """
+
+    retriable = True
+    code = "media_store_unavailable"

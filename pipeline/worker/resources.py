@@ -22,9 +22,10 @@ from connectors.http import HttpTransport
 from connectors.meta.client import MetaClient
 from pipeline.errors import PipelineError
 from pipeline.idempotency import ClaimStore
-from pipeline.media.backend import media_store
+from pipeline.media.backend import open_media_store
 from pipeline.media.ingest import MediaIngest
 from pipeline.media.links import MediaLinkSigner
+from pipeline.media.store import MediaStore
 from pipeline.metrics.connectors import CONNECTOR_OBSERVER
 from pipeline.resources import Resources, open_resources, tenancy_services
 from pipeline.settings import PacingSettings, WagenSettings
@@ -81,7 +82,8 @@ class WorkerResources(mode.Service):
             transport = HttpTransport(observer=CONNECTOR_OBSERVER)
             await transport.start()
             stack.push_async_callback(transport.stop)
-            self._clients = _wire(settings, resources, transport)
+            store = await stack.enter_async_context(open_media_store(settings, resources))
+            self._clients = _wire(settings, resources, transport, store)
             self._stack = stack.pop_all()
 
     async def on_stop(self) -> None:
@@ -108,7 +110,9 @@ def pacer_from(settings: PacingSettings, clock: Callable[[], float] = time.monot
     )
 
 
-def _wire(settings: WagenSettings, resources: Resources, transport: HttpTransport) -> WorkerClients:
+def _wire(
+    settings: WagenSettings, resources: Resources, transport: HttpTransport, store: MediaStore
+) -> WorkerClients:
     tenancy = tenancy_services(settings, resources)
     worker = settings.worker
     tenants = TenantDirectory(
@@ -125,7 +129,7 @@ def _wire(settings: WagenSettings, resources: Resources, transport: HttpTranspor
     )
     meta = MetaClient(transport, settings.meta)
     media = MediaIngest(
-        store=media_store(settings.media, resources.postgres),
+        store=store,
         signer=MediaLinkSigner(settings.media.link_secret),
         meta=meta.media,
         credentials=MetaAuthDirectory(tenancy.credentials, worker.tenant_cache_ttl_s),
