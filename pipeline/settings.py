@@ -73,6 +73,12 @@ class GatewaySettings(BaseModel):
         gt=0,
         description="How long tenant status and webhook secrets are cached in process.",
     )
+    body_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait for a request body to arrive in full (408 after: slow "
+        "clients do not hold connections).",
+    )
 
 
 class WorkerSettings(BaseModel):

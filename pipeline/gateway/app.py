@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from pipeline.gateway.body_timeout import body_timeout_middleware
 from pipeline.gateway.correlation import correlation_middleware
 from pipeline.gateway.errors import error_middleware
 from pipeline.gateway.health import healthz, readyz
@@ -72,8 +73,14 @@ def create_app(settings: WagenSettings) -> web.Application:
     app = web.Application(
         client_max_size=settings.gateway.max_body_bytes,
         # The correlation id first, so every log line of the request carries it; then errors,
-        # so access failures (401/403/429) get the same JSON shape.
-        middlewares=[correlation_middleware, error_middleware, access_middleware],
+        # so access failures (401/403/429) get the same JSON shape; bodies are read within
+        # their deadline before anything else looks at them.
+        middlewares=[
+            correlation_middleware,
+            error_middleware,
+            body_timeout_middleware(settings.gateway.body_timeout_s),
+            access_middleware,
+        ],
     )
     app[SETTINGS_KEY] = settings
     configure_metrics(settings.metrics)

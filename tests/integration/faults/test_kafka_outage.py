@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import subprocess
 
+import pytest
+
 from connectors.signatures import SIGNATURE_HEADER, sign_meta
 from pipeline.settings import WagenSettings
 from pipeline.topics import WA_WEBHOOKS
@@ -18,6 +20,8 @@ from tests.integration.tenancy.conftest import ADMIN, Client, create_tenant
 
 STACK = REPO_ROOT / "deploy" / "local" / "stack"
 APP_SECRET = "outage-app-secret"
+
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 
 def _stack(*args: str) -> None:
