@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -29,6 +28,7 @@ from tests.integration.faults.harness import (
     tenant_records,
     wait_for_all,
 )
+from tests.integration.genesys_bodies import agent_webhook
 from tests.integration.worker.harness import MetaSim
 
 pytestmark = pytest.mark.faults
@@ -38,23 +38,7 @@ CONVERSATIONS, REPLIES = 2, 6
 
 def agent_reply(tenant: Tenant, customer: str, text: str) -> bytes:
     """An agent's text to ``customer``, as Genesys POSTs it (a fresh Genesys message id)."""
-    ident = uuid.uuid4().hex
-    body = {
-        "id": ident,
-        "channel": {
-            "id": tenant.integration_id,
-            "platform": "Open",
-            "type": "Private",
-            "to": {"id": f"+{customer}", "idType": "Phone"},
-            "from": {"id": tenant.integration_id, "idType": "Opaque", "nickname": "Agent"},
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "messageId": ident,
-        },
-        "type": "Text",
-        "text": text,
-        "direction": "Outbound",
-    }
-    return json.dumps(body).encode()
+    return agent_webhook(tenant.integration_id, customer, text=text)
 
 
 async def publish_replies(producer: AIOKafkaProducer, tenant: Tenant) -> dict[str, str]:

@@ -14,7 +14,6 @@ import asyncio
 import json
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pytest
 from connectors.signatures import SIGNATURE_HEADER, sign_genesys, sign_meta
 from tenancy.services import Tenancy
 from tests.integration.acceptance.stack import Genesys, Workers
+from tests.integration.genesys_bodies import agent_webhook as genesys_agent_webhook
 from tests.integration.logs.harness import (
     JSON_DEBUG_LOGS,
     Gateway,
@@ -61,22 +61,9 @@ def meta_webhook(tenant: SecretTenant, wamid: str) -> bytes:
 
 def agent_webhook(tenant: SecretTenant, genesys_id: str) -> bytes:
     """An agent's text reply, as Genesys POSTs it."""
-    body = {
-        "id": genesys_id,
-        "channel": {
-            "id": tenant.integration_id,
-            "platform": "Open",
-            "type": "Private",
-            "to": {"id": f"+{CUSTOMER}", "idType": "Phone"},
-            "from": {"id": tenant.integration_id, "idType": "Opaque", "nickname": "Agent"},
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "messageId": genesys_id,
-        },
-        "type": "Text",
-        "text": "It ships today.",
-        "direction": "Outbound",
-    }
-    return json.dumps(body).encode()
+    return genesys_agent_webhook(
+        tenant.integration_id, CUSTOMER, genesys_id=genesys_id, text="It ships today."
+    )
 
 
 async def _until(what: str, check: Any, timeout_s: float = 90) -> None:

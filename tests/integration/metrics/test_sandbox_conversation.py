@@ -10,13 +10,11 @@ refused on the way.
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import aiohttp
 import pytest
@@ -33,6 +31,7 @@ from tests.integration.acceptance.stack import (
     Workers,
     text_webhook,
 )
+from tests.integration.genesys_bodies import agent_webhook as genesys_agent_webhook
 from tests.integration.wagen_process import WagenProcess, wagen
 from tests.integration.worker.harness import MetaSim
 
@@ -131,23 +130,7 @@ async def gateway(
 
 def agent_reply(tenant: Tenant, text: str) -> bytes:
     """The Genesys outbound webhook of an agent's text to the customer."""
-    ident = uuid.uuid4().hex
-    body = {
-        "id": ident,
-        "channel": {
-            "id": tenant.integration_id,
-            "platform": "Open",
-            "type": "Private",
-            "to": {"id": f"+{CUSTOMER}", "idType": "Phone"},
-            "from": {"id": tenant.integration_id, "idType": "Opaque", "nickname": "Agent"},
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "messageId": ident,
-        },
-        "type": "Text",
-        "text": text,
-        "direction": "Outbound",
-    }
-    return json.dumps(body).encode()
+    return genesys_agent_webhook(tenant.integration_id, CUSTOMER, text=text)
 
 
 async def post(http: aiohttp.ClientSession, url: str, body: bytes, signature: str) -> int:

@@ -28,6 +28,7 @@ from connectors.translate import MetaTarget, outbound_to_meta, parse_outbound
 from pipeline.settings import WagenSettings
 from pipeline.topics import GENESYS_WEBHOOKS, dlq_topic, retry_topic
 from tenancy.db.scope import tenant_tx
+from tests.integration.genesys_bodies import agent_webhook as genesys_agent_webhook
 from tests.integration.kafka_tail import TopicTail
 from tests.integration.worker.harness import PHONE_NUMBER_ID, GenesysSim, MetaSim, WorkerTenant
 from tests.integration.worker.test_forward_to_genesys import (
@@ -41,23 +42,7 @@ from tests.integration.worker.test_forward_to_genesys import (
 
 def agent_webhook(tenant: WorkerTenant, **content: Any) -> bytes:
     """An agent's outbound webhook body, as Genesys POSTs it (a fresh Genesys id)."""
-    ident = uuid.uuid4().hex
-    body = {
-        "id": ident,
-        "channel": {
-            "id": tenant.integration_id,
-            "platform": "Open",
-            "type": "Private",
-            "to": {"id": f"+{CUSTOMER}", "idType": "Phone"},
-            "from": {"id": tenant.integration_id, "idType": "Opaque", "nickname": "Agent"},
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "messageId": ident,
-        },
-        "type": "Text",
-        "direction": "Outbound",
-        **content,
-    }
-    return json.dumps(body).encode()
+    return genesys_agent_webhook(tenant.integration_id, CUSTOMER, **content)
 
 
 def failed_status_webhook(wamid: str, code: int) -> bytes:
@@ -119,7 +104,7 @@ async def customer_writes(
     wamid = f"wamid.in-{uuid.uuid4().hex}"
     meta.sandbox.open_window(PHONE_NUMBER_ID, CUSTOMER)
     await publish(producer, tenant, text_webhook(wamid, "Where is my order?"))
-    assert await received(sim, "message", 1, timeout_s=5.0)
+    assert await received(sim, "message", 1, timeout_s=20.0)
     return wamid
 
 
