@@ -43,12 +43,14 @@ def compose_spec() -> dict[str, Any]:
 
 def _errors(document: dict[str, Any]) -> list[str]:
     schema = compose_spec()
-    # It declares draft-07 as "https://json-schema.org/draft-07/schema", a spelling
-    # jsonschema's lookup does not know, so the draft is picked here.
-    assert "draft-07" in schema["$schema"]
-    validator = jsonschema.Draft7Validator(
-        schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
-    )
+    # Older wheels declare draft-07 as "https://json-schema.org/draft-07/schema", a spelling
+    # jsonschema's lookup does not know; newer ones declare 2020-12. The draft is picked here.
+    drafts: dict[str, type[jsonschema.protocols.Validator]] = {
+        "draft-07": jsonschema.Draft7Validator,
+        "2020-12": jsonschema.Draft202012Validator,
+    }
+    [cls] = [cls for marker, cls in drafts.items() if marker in schema["$schema"]]
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
 
 
