@@ -8,9 +8,10 @@ incident; DLQs keep their entries longer, for a human to look at.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Literal
+from typing import Final, Literal
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -24,6 +25,8 @@ WA_EVENTS = "wa.events"
 GENESYS_WEBHOOKS = "genesys.webhooks"
 
 _TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code
+_METADATA_ROUNDS: Final = 20
+_METADATA_PAUSE_S: Final = 0.1
 _RAW_RETENTION = timedelta(days=7)
 _DLQ_RETENTION = timedelta(days=30)
 
@@ -199,8 +202,15 @@ async def ensure_topics(
 
 
 async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
-    described = await admin.describe_topics(names)
-    return {t["topic"]: len(t["partitions"]) for t in described}
+    """Partitions per topic. A topic created a moment ago may be described with none until
+    the broker's metadata catches up (KRaft): asked again, briefly, before it is believed."""
+    for _ in range(_METADATA_ROUNDS):
+        described = await admin.describe_topics(names)
+        counts = {t["topic"]: len(t["partitions"]) for t in described}
+        if all(counts.get(name, 0) > 0 for name in names):
+            break
+        await asyncio.sleep(_METADATA_PAUSE_S)
+    return counts
 
 
 async def _managed_configs(
