@@ -11,7 +11,7 @@ SANDBOX ?= 1
 # Connected tests fail (never skip) when a service is missing under `make test`.
 PYTEST := WAGEN_REQUIRE_STACK=1 $(BIN)/python -m pytest
 
-.PHONY: help venv stack-up stack-down stack-status migrate run test test-unit lint fmt typecheck deploy-check
+.PHONY: help venv stack-up stack-down stack-status migrate run test test-unit lint fmt typecheck deploy-check bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -41,6 +41,14 @@ migrate: venv stack-up ## Apply database migrations and create the Kafka topics
 
 run: migrate ## Local stack + simulators + gateway + worker, sandbox mode (Ctrl-C stops them)
 	WAGEN_SANDBOX=$(SANDBOX) $(BIN)/wagen run
+
+# py-spy (the bench extra) profiles the hot path during `make bench`.
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
+bench: migrate $(BIN)/.bench-installed ## Benchmarks into bench/results/ (BENCH_ARGS='--preset quick' for a short run)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check .

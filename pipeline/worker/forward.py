@@ -183,8 +183,12 @@ class Forwarder:
 
     async def _translate(self, event: MessageReceived, target: GenesysTenant) -> list[GenesysCall]:
         media = await self.media.ingest(event)
-        async with tenant_tx(self.pool, event.tenant_id) as conn:
-            known = await tracking.genesys_ids(conn, event.tenant_id, referenced_wamids(event))
+        wamids = referenced_wamids(event)
+        known: dict[str, str] = {}
+        # Most messages quote nothing: no transaction (three round trips) just to look up none.
+        if wamids:
+            async with tenant_tx(self.pool, event.tenant_id) as conn:
+                known = await tracking.genesys_ids(conn, event.tenant_id, wamids)
         calls = event_to_genesys(
             event,
             GenesysTarget(

@@ -1,0 +1,1 @@
+"""One module per scenario; each returns a :class:`bench.report.Result`."""
