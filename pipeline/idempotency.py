@@ -23,6 +23,7 @@ timed out is released the same way, in doubt.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -183,12 +184,15 @@ class ClaimStore:
             tenant_id, direction, message_id, token, taken.quota_counted, taken.doubt_age_s
         )
 
-    async def quota_counted(self, claim: Claim) -> None:
-        """Record that the quota was charged for the claimed message."""
-        async with tenant_tx(self._pool, claim.tenant_id) as conn:
+    def quota_counted_in(self, claim: Claim) -> Callable[[Connection], Awaitable[None]]:
+        """What records, inside the quota's own transaction, that the message was charged."""
+
+        async def mark(conn: Connection) -> None:
             await tracking.mark_quota_counted(
                 conn, claim.tenant_id, claim.direction, claim.message_id
             )
+
+        return mark
 
     async def complete(
         self, conn: Connection, claim: Claim, genesys_message_id: str | None

@@ -10,6 +10,7 @@ access tokens, and wagen API keys (whose non-secret prefix is kept, to find the 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import traceback
@@ -77,11 +78,23 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
 
 def scrub(text: str) -> str:
     """``text`` with every secret-looking value replaced."""
+    if len(text) <= _CACHED_MAX_CHARS:
+        # Log lines repeat (messages, tenant ids, topics): seven regex passes once per value.
+        return _scrub_cached(text)
+    return _scrub(text)
+
+
+def _scrub(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
 
 
+_CACHED_MAX_CHARS: Final = 256
+_scrub_cached = functools.lru_cache(maxsize=8192)(_scrub)
+
+
+@functools.lru_cache(maxsize=1024)
 def is_secret_key(name: str) -> bool:
     """Whether a field named ``name`` holds a secret."""
     return bool(_SECRET_KEY.match(name))

@@ -334,6 +334,10 @@ class WagenSettings(BaseSettings):
         default=False,
         description="Run against the local simulators with a demo tenant (`make run` sets it).",
     )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop",
+        description="Event loop of the gateway and the worker (`asyncio`: the standard one).",
+    )
     simulators: SimulatorSettings = SimulatorSettings()
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()

@@ -9,6 +9,7 @@ that is missing (flushed, first use this month) is seeded from it before the che
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -16,16 +17,22 @@ import asyncpg
 from redis.asyncio import Redis
 
 from tenancy import usage
-from tenancy.db.scope import tenant_tx
+from tenancy.db.scope import Connection, tenant_tx
 from tenancy.errors import QuotaExceededError, TenancyError
 from tenancy.settings import TenancySettings
 
 log = logging.getLogger(__name__)
 
+# Returns {allowed, used}; {-1, 0} when the month's key is missing: seed it from PostgreSQL
+# first (one round trip saved on every message by not asking EXISTS beforehand).
 _QUOTA_SCRIPT = """
 local limit = tonumber(ARGV[1])
 local amount = tonumber(ARGV[2])
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local current = redis.call('GET', KEYS[1])
+if not current then
+  return {-1, 0}
+end
+local used = tonumber(current)
 if limit >= 0 and used + amount > limit then
   return {0, used}
 end
@@ -66,19 +73,30 @@ class QuotaService:
             raise PlanNotConfiguredError(f"plan {plan!r} is not configured", tenant_id=tenant_id)
         return configured.monthly_messages
 
-    async def consume(self, tenant_id: str, plan: str, amount: int = 1) -> QuotaUse:
-        """Count ``amount`` messages, or raise ``QuotaExceededError`` and count nothing."""
+    async def consume(
+        self,
+        tenant_id: str,
+        plan: str,
+        amount: int = 1,
+        *,
+        also: Callable[[Connection], Awaitable[None]] | None = None,
+    ) -> QuotaUse:
+        """Count ``amount`` messages, or raise ``QuotaExceededError`` and count nothing.
+
+        ``also`` runs in the transaction that records the use, so the caller's own note of
+        the charge (the pipeline's ``quota_counted``) commits with it or not at all.
+        """
         limit = self.limit_of(tenant_id, plan)
         day = usage.today()
         key = f"{self._settings.redis_prefix}quota:{tenant_id}:{day:%Y-%m}"
         month_end = datetime.combine(usage.next_month_start(day), time(), UTC)
         # Keep the key a day past the month so a late message still sees the month's count.
         expire_at = int(month_end.timestamp()) + 86_400
-        if not await self._redis.exists(key):
+        args = [-1 if limit is None else limit, amount, expire_at]
+        allowed, used = await self._script(keys=[key], args=args)
+        if allowed == -1:  # first use this month, or Redis lost the key: seed, then count
             await self._seed(key, tenant_id, day, expire_at)
-        allowed, used = await self._script(
-            keys=[key], args=[-1 if limit is None else limit, amount, expire_at]
-        )
+            allowed, used = await self._script(keys=[key], args=args)
         if not allowed:
             assert limit is not None  # only a limited plan refuses
             retry = max(1, int((month_end - datetime.now(UTC)).total_seconds()))
@@ -88,6 +106,8 @@ class QuotaService:
         try:
             async with tenant_tx(self._pool, tenant_id) as conn:
                 await usage.add(conn, tenant_id, usage.MESSAGES, amount, day)
+                if also is not None:
+                    await also(conn)
         except BaseException:
             # The durable record failed: give the slot back so the count stays true.
             await self._redis.decrby(key, amount)

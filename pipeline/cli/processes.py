@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from pipeline.event_loop import install as install_event_loop
 from pipeline.settings import WagenSettings
 from pipeline.settings_doc import settings_table
 
@@ -16,6 +17,7 @@ def gateway(settings: WagenSettings) -> None:
     """Serve webhooks, tenant APIs, /healthz and /readyz."""
     from pipeline.gateway.app import run_gateway
 
+    install_event_loop(settings.event_loop)
     run_gateway(settings)
 
 
@@ -25,6 +27,7 @@ def worker(settings: WagenSettings) -> None:
     """Run the Faust worker (joins the consumer group named by WAGEN_WORKER_APP_ID)."""
     from pipeline.worker.app import run_worker
 
+    install_event_loop(settings.event_loop)
     run_worker(settings)
 
 

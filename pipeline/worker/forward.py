@@ -112,8 +112,10 @@ class Forwarder:
             # Translate first: a message that cannot be carried is not charged to the plan.
             calls = await self._translate(event, target)
             if not claim.quota_counted:
-                await self.quota.consume(event.tenant_id, tenant.plan)
-                await self.claims.quota_counted(claim)
+                # The charge and its note on the claim commit together: never charged twice.
+                await self.quota.consume(
+                    event.tenant_id, tenant.plan, also=self.claims.quota_counted_in(claim)
+                )
             in_doubt = True  # from here Genesys may accept it without our seeing the answer
             accepted = [
                 await self._call(target, call, paced=n == 0) for n, call in enumerate(calls)
