@@ -13,14 +13,13 @@ import json
 from typing import Any, Literal
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import Field, ValidationError
 
 from tenancy.apikeys import KeyHasher
 from tenancy.audit import Actor, record
 from tenancy.db.scope import tenant_tx
 from tenancy.errors import InvalidRequestError, TenantNotFoundError
-from tenancy.models import CredentialMeta, CredentialsWrite
+from tenancy.models import ApiModel, CredentialMeta, CredentialsWrite
 from tenancy.phone_numbers import PhoneNumberIndex
 from tenancy.settings import VaultSettings
 from tenancy.vault import KvVersion, VaultClient
@@ -29,14 +28,8 @@ CredentialType = Literal["meta", "genesys"]
 CREDENTIAL_TYPES: tuple[CredentialType, ...] = ("meta", "genesys")
 
 
-class _Credentials(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        extra="forbid",
-        hide_input_in_errors=True,
-    )
+class _Credentials(ApiModel):
+    """Credentials as the admin API takes them: camelCase, immutable, nothing extra."""
 
 
 class MetaCredentials(_Credentials):

@@ -10,39 +10,23 @@ Like tenant credentials they live in Vault only, under ``<platform_prefix>/``:
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import Field, ValidationError
 
 from tenancy.errors import InvalidRequestError
+from tenancy.models import ApiModel
 from tenancy.settings import VaultSettings
 from tenancy.vault import KvVersion, VaultClient
 
 
-class SharedMetaApp(BaseModel):
+class SharedMetaApp(ApiModel):
     """The shared Meta app: it signs webhooks and answers the subscription handshake."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        extra="forbid",
-        hide_input_in_errors=True,
-    )
 
     app_secret: str = Field(min_length=1, max_length=500)
     verify_token: str = Field(min_length=1, max_length=500)
 
 
-class MediaS3Credentials(BaseModel):
+class MediaS3Credentials(ApiModel):
     """The static access key of the S3 media backend (``WAGEN_MEDIA_BACKEND=s3``)."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        extra="forbid",
-        hide_input_in_errors=True,
-    )
 
     access_key_id: str = Field(min_length=1, max_length=500)
     secret_access_key: str = Field(min_length=1, max_length=500, repr=False)
