@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import signal
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
@@ -19,7 +18,6 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import SecretStr
 
 from connectors.sandbox.meta_state import StoredMedia
@@ -35,12 +33,12 @@ from tests.integration.media.s3_server import (
     raw_bucket,
     s3_media_settings,
 )
-from tests.integration.wagen_process import start_group_at_end, wagen, wait_until_stable
 from tests.integration.worker.harness import (
     PHONE_NUMBER_ID,
     GenesysSim,
     MetaSim,
     WorkerTenant,
+    running_worker,
     worker_env,
 )
 from tests.integration.worker.test_forward_to_genesys import message_webhook, publish, received
@@ -94,21 +92,8 @@ async def s3_worker(
         "WAGEN_MEDIA_PUBLIC_URL": s3_gateway_url,
         "WAGEN_MEDIA_LINK_SECRET": LINK_SECRET,
     }
-    await start_group_at_end(tenancy_settings.kafka.servers, unique_name)
-    process = wagen("worker", env=env)
-    admin = AIOKafkaAdminClient(bootstrap_servers=tenancy_settings.kafka.servers)
-    await admin.start()
-    try:
-        await wait_until_stable(admin, unique_name, process)
+    async with running_worker(tenancy_settings, unique_name, env) as process:
         yield process
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
-        assert process.returncode == 0, output
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-        await admin.close()
 
 
 async def test_an_inbound_photo_is_kept_in_s3_and_served_by_the_gateway(

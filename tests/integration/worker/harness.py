@@ -10,6 +10,7 @@ test produces.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -160,18 +161,18 @@ def worker_env(
     }
 
 
-@pytest.fixture
-async def worker(
-    tenancy_settings: WagenSettings, genesys_sim: GenesysSim, meta_sim: MetaSim, unique_name: str
+@contextlib.asynccontextmanager
+async def running_worker(
+    settings: WagenSettings, group: str, env: dict[str, str]
 ) -> AsyncIterator[subprocess.Popen[str]]:
-    """A running ``wagen worker``, the one stable member of its group; stopped with SIGTERM."""
-    env = worker_env(tenancy_settings, genesys_sim, unique_name, meta_sim)
-    await start_group_at_end(tenancy_settings.kafka.servers, unique_name)
+    """``wagen worker`` with ``env``, once it is the one stable member of ``group`` (which
+    starts at the end of every topic); stopped with SIGTERM, and it must exit cleanly."""
+    await start_group_at_end(settings.kafka.servers, group)
     process = wagen("worker", env=env)
-    admin = AIOKafkaAdminClient(bootstrap_servers=tenancy_settings.kafka.servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.servers)
     await admin.start()
     try:
-        await wait_until_stable(admin, unique_name, process)
+        await wait_until_stable(admin, group, process)
         yield process
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
@@ -181,6 +182,16 @@ async def worker(
             process.kill()
             process.communicate()
         await admin.close()
+
+
+@pytest.fixture
+async def worker(
+    tenancy_settings: WagenSettings, genesys_sim: GenesysSim, meta_sim: MetaSim, unique_name: str
+) -> AsyncIterator[subprocess.Popen[str]]:
+    """A running ``wagen worker``, the one stable member of its group; stopped with SIGTERM."""
+    env = worker_env(tenancy_settings, genesys_sim, unique_name, meta_sim)
+    async with running_worker(tenancy_settings, unique_name, env) as process:
+        yield process
 
 
 @pytest.fixture

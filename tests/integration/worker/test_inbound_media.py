@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import signal
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
@@ -22,7 +21,6 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import SecretStr
 
 from connectors.sandbox.common import FailureRule
@@ -32,8 +30,13 @@ from pipeline.gateway.app import create_app
 from pipeline.settings import WagenSettings
 from tenancy.db.scope import tenant_tx
 from tests.conftest import free_port
-from tests.integration.wagen_process import start_group_at_end, wagen, wait_until_stable
-from tests.integration.worker.harness import PHONE_NUMBER_ID, GenesysSim, WorkerTenant, worker_env
+from tests.integration.worker.harness import (
+    PHONE_NUMBER_ID,
+    GenesysSim,
+    WorkerTenant,
+    running_worker,
+    worker_env,
+)
 from tests.integration.worker.test_forward_to_genesys import message_webhook, publish, received
 
 ACCESS_TOKEN = "EAAG-worker-token"  # the worker_tenant fixture's Meta token
@@ -86,21 +89,8 @@ async def media_worker(
         "WAGEN_MEDIA_LINK_SECRET": LINK_SECRET,
         "WAGEN_MEDIA_MAX_BYTES": str(MAX_BYTES),
     }
-    await start_group_at_end(tenancy_settings.kafka.servers, unique_name)
-    process = wagen("worker", env=env)
-    admin = AIOKafkaAdminClient(bootstrap_servers=tenancy_settings.kafka.servers)
-    await admin.start()
-    try:
-        await wait_until_stable(admin, unique_name, process)
+    async with running_worker(tenancy_settings, unique_name, env) as process:
         yield process
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
-        assert process.returncode == 0, output
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-        await admin.close()
 
 
 def media_webhook(wamid: str, kind: str, media: dict[str, str]) -> bytes:
