@@ -33,8 +33,7 @@ from pipeline.worker.keyed_agent import KeyedAgentContext, Record, register_keye
 from pipeline.worker.order import PARK_SEQ
 from pipeline.worker.records import dlq_headers
 from pipeline.worker.resources import WorkerResources
-from pipeline.worker.routing import Decision, decide, is_infrastructure
-from schemas.errors import WagenError
+from pipeline.worker.routing import Decision, decide, log_failure
 from schemas.events import WAGEN_EVENT, MessageReceived, StatusReceived
 
 log = logging.getLogger(__name__)
@@ -75,7 +74,7 @@ class EventHandler:
             result = await self._dispatch(record.value)
         except Exception as exc:
             decision = decide(exc, attempt, self._policy)
-            _log_failure(exc, decision, tenant, attempt)
+            log_failure(log, "event", exc, decision, tenant, attempt)
             metrics.event_handled(self.agent, record.headers, decision.destination, started)
             return decision
         metrics.event_handled(self.agent, record.headers, result or "skipped", started)
@@ -152,21 +151,6 @@ class EventHandler:
             (retry.HISTORY, retry.history_json(failures).encode()),
         ]
         await self._topics.dlq.send(key=key, value=value, headers=dead)
-
-
-def _log_failure(exc: Exception, decision: Decision, tenant: str, attempt: int) -> None:
-    extra = {
-        "tenant_id": tenant,
-        "attempt": attempt,
-        "destination": decision.destination,
-        "code": decision.code,
-        "delay_s": round(decision.delay_s, 3),
-    }
-    if not isinstance(exc, WagenError) and not is_infrastructure(exc):
-        # Neither classified nor a dependency blip: probably a bug, so keep the traceback.
-        log.exception("event failed unexpectedly", extra=extra)
-    else:
-        log.warning("event failed: %s", decision.error, extra=extra)
 
 
 def conversation_key(record: Record) -> str:

@@ -34,8 +34,7 @@ from pipeline.worker.meta_auth import MetaAuthDirectory
 from pipeline.worker.outbound import OutboundSender, customer_wa_id
 from pipeline.worker.outbound_claims import OutboundClaims
 from pipeline.worker.resources import WorkerClients, WorkerResources
-from pipeline.worker.routing import Decision, decide, is_infrastructure
-from schemas.errors import WagenError
+from pipeline.worker.routing import Decision, decide, log_failure
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +96,7 @@ class OutboundHandler(EventHandler):
             outcome = await self._sender().handle(record.value, tenant, attempt)
         except Exception as exc:
             decision = decide(exc, attempt, self._policy)
-            _log_failure(exc, decision, tenant, attempt)
+            log_failure(log, "agent webhook", exc, decision, tenant, attempt)
             metrics.event_handled(self.agent, record.headers, decision.destination, started)
             return decision
         metrics.event_handled(self.agent, record.headers, outcome.result, started)
@@ -108,21 +107,6 @@ class OutboundHandler(EventHandler):
             return None
         log.warning("agent message failed: %s", failure.error, extra=extra)
         return Decision("dlq", failure.error_code, failure.error)
-
-
-def _log_failure(exc: Exception, decision: Decision, tenant: str, attempt: int) -> None:
-    extra = {
-        "tenant_id": tenant,
-        "attempt": attempt,
-        "destination": decision.destination,
-        "code": decision.code,
-        "delay_s": round(decision.delay_s, 3),
-    }
-    if not isinstance(exc, WagenError) and not is_infrastructure(exc):
-        # Neither classified nor a dependency blip: probably a bug, so keep the traceback.
-        log.exception("agent webhook failed unexpectedly", extra=extra)
-    else:
-        log.warning("agent webhook failed: %s", decision.error, extra=extra)
 
 
 def agent_conversation(record: Record) -> str:

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
@@ -84,3 +85,26 @@ def decide(exc: BaseException, attempt: int, policy: BackoffPolicy) -> Decision:
 def is_infrastructure(exc: BaseException) -> bool:
     """A dependency of the worker failed (logged without a traceback: it is not a bug)."""
     return isinstance(exc, _INFRASTRUCTURE)
+
+
+def log_failure(
+    logger: logging.Logger,
+    what: str,
+    exc: Exception,
+    decision: Decision,
+    tenant: str,
+    attempt: int,
+) -> None:
+    """Log a failed attempt and where it goes: ``"<what> failed: …"``, with a traceback
+    only when the failure is neither classified nor a dependency blip (probably a bug)."""
+    extra = {
+        "tenant_id": tenant,
+        "attempt": attempt,
+        "destination": decision.destination,
+        "code": decision.code,
+        "delay_s": round(decision.delay_s, 3),
+    }
+    if not isinstance(exc, WagenError) and not is_infrastructure(exc):
+        logger.exception("%s failed unexpectedly", what, extra=extra)
+    else:
+        logger.warning("%s failed: %s", what, decision.error, extra=extra)
