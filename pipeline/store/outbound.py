@@ -19,7 +19,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pipeline.store.tracking import ClaimRefusal
+from pipeline.store.tracking import REFUSAL_SELECT, ClaimRefusal, refusal
 from tenancy.db.scope import Connection
 
 
@@ -97,15 +97,12 @@ async def claim(
     if taken is not None:
         return _row(taken)
     row = await conn.fetchrow(
-        "SELECT status, greatest(0, extract(epoch FROM claimed_until - now()))::float8 AS left_s "
-        "FROM message_tracking "
-        "WHERE tenant_id = $1 AND direction = 'outbound' AND genesys_message_id = $2",
+        REFUSAL_SELECT
+        + "WHERE tenant_id = $1 AND direction = 'outbound' AND genesys_message_id = $2",
         tenant_id,
         genesys_message_id,
     )
-    if row is None:  # deleted between the statements (tenant purge): nothing to send
-        return ClaimRefusal(status="failed", lease_left_s=0.0)
-    return ClaimRefusal(status=str(row["status"]), lease_left_s=float(row["left_s"] or 0.0))
+    return refusal(row)
 
 
 async def part_sent(

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
 
+import asyncpg
+
 from tenancy.db.scope import Connection
 
 Direction = Literal["inbound", "outbound"]
@@ -99,12 +101,23 @@ async def claim(
             quota_counted=bool(taken["quota_counted"]), doubt_age_s=taken["doubt_age_s"]
         )
     row = await conn.fetchrow(
-        "SELECT status, greatest(0, extract(epoch FROM claimed_until - now()))::float8 AS left_s "
-        "FROM message_tracking WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3",
+        REFUSAL_SELECT + "WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3",
         tenant_id,
         direction,
         wa_message_id,
     )
+    return refusal(row)
+
+
+REFUSAL_SELECT: Final = (
+    "SELECT status, greatest(0, extract(epoch FROM claimed_until - now()))::float8 AS left_s "
+    "FROM message_tracking "
+)
+"""Reads why a claim was refused; the caller adds the ``WHERE`` naming its row."""
+
+
+def refusal(row: asyncpg.Record | None) -> ClaimRefusal:
+    """The refusal a :data:`REFUSAL_SELECT` row means."""
     if row is None:  # deleted between the statements (tenant purge): nothing to carry
         return ClaimRefusal(status="failed", lease_left_s=0.0)
     return ClaimRefusal(status=str(row["status"]), lease_left_s=float(row["left_s"] or 0.0))
