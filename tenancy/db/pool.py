@@ -19,6 +19,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset query (RESET ALL, UNLISTEN, CLOSE ALL, advisory
+    unlock): one more round trip per transaction, for session state wagen never creates —
+    its settings are transaction-local (:mod:`tenancy.db.scope`). asyncpg still rolls back a
+    transaction left open before it calls this."""
+
+
 @asynccontextmanager
 async def postgres_pool(settings: PostgresSettings) -> AsyncIterator[asyncpg.Pool]:
     """Open the pool (lazily connecting when ``pool_min_size`` is 0) and close it on exit."""
@@ -28,6 +35,7 @@ async def postgres_pool(settings: PostgresSettings) -> AsyncIterator[asyncpg.Poo
         max_size=settings.pool_max_size,
         command_timeout=settings.command_timeout_s,
         init=_init_connection,
+        reset=_keep_session,
     )
     log.info("postgres pool open", extra={"dsn": settings.dsn_for_logs})
     try:

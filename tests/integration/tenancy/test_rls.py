@@ -7,6 +7,7 @@ import pytest
 
 from pipeline.settings import WagenSettings
 from tenancy.audit import Actor
+from tenancy.db.pool import postgres_pool
 from tenancy.db.scope import platform_tx, tenant_tx
 from tenancy.models import MappingCreate, TenantCreate
 from tenancy.services import Tenancy
@@ -111,21 +112,42 @@ async def test_tenant_scope_cannot_write_into_another_tenant(
         )
 
 
+async def _fail_after_an_update(pool: asyncpg.Pool, tenant_id: str) -> None:
+    """A tenant transaction that writes, then fails: it must roll back."""
+
+    async def update_then_fail() -> None:
+        async with tenant_tx(pool, tenant_id) as conn:
+            await conn.execute("UPDATE conversation_mappings SET contact_name = 'rolled back'")
+            await conn.execute("SELECT 1/0")
+
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await update_then_fail()
+
+
 async def test_setting_does_not_leak_to_the_next_transaction(
     tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool, tenancy_settings: WagenSettings
 ) -> None:
     await _two_tenants(tenancy, admin, pool)
-    dsn = tenancy_settings.postgres.dsn.get_secret_value()
-    single = await asyncpg.create_pool(dsn, min_size=1, max_size=1)
-    try:
+    # wagen's own pool (released without asyncpg's reset query), one physical connection.
+    one = tenancy_settings.postgres.model_copy(update={"pool_min_size": 1, "pool_max_size": 1})
+    async with postgres_pool(one) as single:
         async with tenant_tx(single, "tenant-a") as conn:
             assert await conn.fetchval("SELECT count(*) FROM conversation_mappings") == 1
         async with single.acquire() as conn:  # same physical connection, no scope set
             assert await conn.fetchval("SELECT count(*) FROM conversation_mappings") == 0
+        await _fail_after_an_update(single, "tenant-a")
+        async with single.acquire() as conn:  # the failed transaction left nothing behind
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT current_setting('wagen.tenant_id', true)") in (
+                None,
+                "",
+            )
         async with platform_tx(single) as conn:
             assert await conn.fetchval("SELECT count(*) FROM tenants") == 2
-    finally:
-        await single.close()
+            names = await conn.fetchval(
+                "SELECT count(*) FROM conversation_mappings WHERE contact_name = 'rolled back'"
+            )
+            assert names == 0
 
 
 async def test_audit_log_is_append_only(tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool) -> None:
@@ -139,3 +161,13 @@ async def test_audit_log_is_append_only(tenancy: Tenancy, admin: Actor, pool: as
     async with platform_tx(pool) as conn:
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
             await conn.execute("TRUNCATE audit_log")
+
+
+async def test_a_tenant_id_outside_the_pattern_is_bound_not_inlined(
+    tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool
+) -> None:
+    await _two_tenants(tenancy, admin, pool)
+    # A quote would end an inlined literal: this id must travel as a bound parameter.
+    async with tenant_tx(pool, "x', true); SELECT set_config('wagen.scope', 'platform") as conn:
+        assert await conn.fetchval("SELECT count(*) FROM conversation_mappings") == 0
+        assert await conn.fetchval("SELECT current_setting('wagen.scope', true)") in (None, "")
