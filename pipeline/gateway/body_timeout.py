@@ -4,7 +4,8 @@
 aiohttp has no such deadline of its own (only the keep-alive timeout between requests). The
 body is read here, within ``WAGEN_GATEWAY_BODY_TIMEOUT_S``, and kept on the request, so the
 handlers' own ``read()``/``json()`` return it at once. A body over the size limit is still
-refused by aiohttp (413) as soon as the limit is passed, without reading the rest.
+refused by aiohttp (413) as soon as the limit is passed, without reading the rest. A body that
+arrived whole with its headers (most webhooks) needs no deadline: no timer is armed for it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ def body_timeout_middleware(timeout_s: float) -> Middleware:
 
     @web.middleware
     async def read_body_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.body_exists:
+        if request.body_exists and request.content.is_eof():
+            await request.read()  # all buffered already: returns at once
+        elif request.body_exists:
             try:
                 async with asyncio.timeout(timeout_s):
                     await request.read()
