@@ -11,7 +11,7 @@ effect the worker takes a claim on (tenant, direction, message id):
    (unfinished, lease expired) atomically. A row already carried is a duplicate even when
    Redis was flushed; a row leased by another worker is busy.
 
-After the effect, :meth:`ClaimStore.complete` runs inside the caller's transaction (which
+After the effect, :meth:`ClaimStore.completion` runs inside the caller's transaction (which
 records the result) and Redis remembers ``done``; on failure :meth:`ClaimStore.release`
 frees both, so the retry need not wait for the lease. If the worker dies mid-call the lease
 runs out and the next copy takes over; the row still marked ``sending_since`` tells it the
@@ -23,7 +23,6 @@ timed out is released the same way, in doubt.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -33,7 +32,8 @@ from redis.asyncio import Redis
 from pipeline.store import tracking
 from pipeline.store.tracking import ClaimRefusal, Direction
 from pipeline.worker.errors import ClaimBusyError
-from tenancy.db.scope import Connection, tenant_tx
+from tenancy.db.scope import tenant_tx
+from tenancy.db.statements import Statement
 
 DONE: Final = b"done"
 
@@ -184,23 +184,13 @@ class ClaimStore:
             tenant_id, direction, message_id, token, taken.quota_counted, taken.doubt_age_s
         )
 
-    def quota_counted_in(self, claim: Claim) -> Callable[[Connection], Awaitable[None]]:
-        """What records, inside the quota's own transaction, that the message was charged."""
+    def quota_counted_in(self, claim: Claim) -> Statement:
+        """The note, to commit with the quota's own record, that the message was charged."""
+        return tracking.quota_counted(claim.tenant_id, claim.direction, claim.message_id)
 
-        async def mark(conn: Connection) -> None:
-            await tracking.mark_quota_counted(
-                conn, claim.tenant_id, claim.direction, claim.message_id
-            )
-
-        return mark
-
-    async def complete(
-        self, conn: Connection, claim: Claim, genesys_message_id: str | None
-    ) -> None:
-        """Mark the message carried, inside the caller's tenant transaction."""
-        await tracking.mark_sent(
-            conn, claim.tenant_id, claim.direction, claim.message_id, genesys_message_id
-        )
+    def completion(self, claim: Claim, genesys_message_id: str | None) -> Statement:
+        """Marking the message carried, to run in the caller's tenant transaction."""
+        return tracking.sent(claim.tenant_id, claim.direction, claim.message_id, genesys_message_id)
 
     async def remember_done(self, claim: Claim) -> None:
         """After the commit: let Redis turn later duplicates away cheaply."""

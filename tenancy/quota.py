@@ -9,7 +9,6 @@ that is missing (flushed, first use this month) is seeded from it before the che
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -17,7 +16,8 @@ import asyncpg
 from redis.asyncio import Redis
 
 from tenancy import usage
-from tenancy.db.scope import Connection, tenant_tx
+from tenancy.db.scope import tenant_tx
+from tenancy.db.statements import Statement, run_together
 from tenancy.errors import QuotaExceededError, TenancyError
 from tenancy.settings import TenancySettings
 
@@ -79,12 +79,13 @@ class QuotaService:
         plan: str,
         amount: int = 1,
         *,
-        also: Callable[[Connection], Awaitable[None]] | None = None,
+        also: Statement | None = None,
     ) -> QuotaUse:
         """Count ``amount`` messages, or raise ``QuotaExceededError`` and count nothing.
 
-        ``also`` runs in the transaction that records the use, so the caller's own note of
-        the charge (the pipeline's ``quota_counted``) commits with it or not at all.
+        ``also`` is written with the use (one statement, one transaction), so the caller's
+        own note of the charge (the pipeline's ``quota_counted``) commits with it or not at
+        all.
         """
         limit = self.limit_of(tenant_id, plan)
         day = usage.today()
@@ -104,10 +105,9 @@ class QuotaService:
                 tenant_id=tenant_id, plan=plan, limit=limit, retry_after_s=retry
             )
         try:
+            use = usage.increment(tenant_id, usage.MESSAGES, amount, day)
             async with tenant_tx(self._pool, tenant_id) as conn:
-                await usage.add(conn, tenant_id, usage.MESSAGES, amount, day)
-                if also is not None:
-                    await also(conn)
+                await run_together(conn, use, *(() if also is None else (also,)))
         except BaseException:
             # The durable record failed: give the slot back so the count stays true.
             await self._redis.decrby(key, amount)

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 
 from tenancy.db.scope import Connection, tenant_tx
+from tenancy.db.statements import Statement
 from tenancy.errors import InvalidRequestError
 from tenancy.models import UsageDay, UsageReport
 
@@ -35,17 +36,19 @@ def next_month_start(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-async def add(conn: Connection, tenant_id: str, metric: str, amount: int, day: date) -> None:
-    """Add ``amount`` to a daily counter inside the caller's tenant transaction."""
-    await conn.execute(
+def increment(tenant_id: str, metric: str, amount: int, day: date) -> Statement:
+    """Adding ``amount`` to a daily counter, to run in a tenant transaction."""
+    return Statement(
         "INSERT INTO usage_daily (tenant_id, day, metric, value) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (tenant_id, day, metric) "
         "DO UPDATE SET value = usage_daily.value + EXCLUDED.value, updated_at = now()",
-        tenant_id,
-        day,
-        metric,
-        amount,
+        (tenant_id, day, metric, amount),
     )
+
+
+async def add(conn: Connection, tenant_id: str, metric: str, amount: int, day: date) -> None:
+    """Add ``amount`` to a daily counter inside the caller's tenant transaction."""
+    await increment(tenant_id, metric, amount, day).run(conn)
 
 
 async def total(conn: Connection, tenant_id: str, metric: str, start: date, end: date) -> int:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from tenancy.db.scope import Connection
+from tenancy.db.statements import Statement
 
 
-async def touch(
-    conn: Connection,
+def touching(
     tenant_id: str,
     wa_id: str,
     *,
@@ -21,9 +21,9 @@ async def touch(
     contact_name: str | None,
     message_at: datetime,
     genesys_conversation_id: str | None,
-) -> None:
-    """Create or refresh the customer's mapping from one inbound message."""
-    await conn.execute(
+) -> Statement:
+    """Creating or refreshing the customer's mapping from one inbound message."""
+    return Statement(
         "INSERT INTO conversation_mappings (tenant_id, wa_id, phone_number_id, contact_name, "
         "last_message_at, genesys_conversation_id) VALUES ($1, $2, $3, $4, $5, $6) "
         "ON CONFLICT (tenant_id, wa_id) DO UPDATE SET "
@@ -33,12 +33,7 @@ async def touch(
         "conversation_mappings.genesys_conversation_id), "
         "last_message_at = greatest(conversation_mappings.last_message_at, "
         "EXCLUDED.last_message_at), updated_at = now()",
-        tenant_id,
-        wa_id,
-        phone_number_id,
-        contact_name,
-        message_at,
-        genesys_conversation_id,
+        (tenant_id, wa_id, phone_number_id, contact_name, message_at, genesys_conversation_id),
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from pipeline.store.tracking import REFUSAL_SELECT, ClaimRefusal, refusal
 from tenancy.db.scope import Connection
+from tenancy.db.statements import Statement
 
 
 @dataclass(frozen=True)
@@ -118,18 +119,13 @@ async def part_sent(
     )
 
 
-async def mark_sent(
-    conn: Connection, tenant_id: str, genesys_message_id: str, wamid: str | None, parts: int
-) -> None:
-    """Every part was accepted: keep the last part's wamid (it speaks for the whole)."""
-    await conn.execute(
+def sent(tenant_id: str, genesys_message_id: str, wamid: str | None, parts: int) -> Statement:
+    """Recording that every part was accepted: the last part's wamid speaks for the whole."""
+    return Statement(
         "UPDATE message_tracking SET status = 'sent', wa_message_id = $3, parts_sent = $4, "
         "claimed_until = NULL, error = NULL, updated_at = now() "
         "WHERE tenant_id = $1 AND direction = 'outbound' AND genesys_message_id = $2",
-        tenant_id,
-        genesys_message_id,
-        wamid,
-        parts,
+        (tenant_id, genesys_message_id, wamid, parts),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Final, Literal
 import asyncpg
 
 from tenancy.db.scope import Connection
+from tenancy.db.statements import Statement
 
 Direction = Literal["inbound", "outbound"]
 
@@ -63,7 +64,7 @@ async def claim(
     """Insert the row, or take over an unleased unfinished one, holding it for ``lease_s``.
 
     The row is marked ``sending_since`` from here on: the holder's vendor call may start at
-    any moment, and only a known outcome clears the mark (:func:`mark_sent`,
+    any moment, and only a known outcome clears the mark (:func:`sent`,
     :func:`release` with ``answered``).
     """
     inserted = await conn.fetchrow(
@@ -123,16 +124,12 @@ def refusal(row: asyncpg.Record | None) -> ClaimRefusal:
     return ClaimRefusal(status=str(row["status"]), lease_left_s=float(row["left_s"] or 0.0))
 
 
-async def mark_quota_counted(
-    conn: Connection, tenant_id: str, direction: Direction, wa_message_id: str
-) -> None:
-    """Remember that the plan quota was charged for this message."""
-    await conn.execute(
+def quota_counted(tenant_id: str, direction: Direction, wa_message_id: str) -> Statement:
+    """Remembering that the plan quota was charged for this message."""
+    return Statement(
         "UPDATE message_tracking SET quota_counted = true, updated_at = now() "
         "WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3",
-        tenant_id,
-        direction,
-        wa_message_id,
+        (tenant_id, direction, wa_message_id),
     )
 
 
@@ -161,22 +158,15 @@ async def release(
     )
 
 
-async def mark_sent(
-    conn: Connection,
-    tenant_id: str,
-    direction: Direction,
-    wa_message_id: str,
-    genesys_message_id: str | None,
-) -> None:
-    """The message was carried: record the Genesys id and end the lease."""
-    await conn.execute(
+def sent(
+    tenant_id: str, direction: Direction, wa_message_id: str, genesys_message_id: str | None
+) -> Statement:
+    """Recording that the message was carried: its Genesys id, the lease ended."""
+    return Statement(
         "UPDATE message_tracking SET status = 'sent', genesys_message_id = $4, "
         "claimed_until = NULL, sending_since = NULL, error = NULL, updated_at = now() "
         "WHERE tenant_id = $1 AND direction = $2 AND wa_message_id = $3",
-        tenant_id,
-        direction,
-        wa_message_id,
-        genesys_message_id,
+        (tenant_id, direction, wa_message_id, genesys_message_id),
     )
 
 

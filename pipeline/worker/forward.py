@@ -58,6 +58,7 @@ from schemas.genesys import (
 )
 from tenancy import usage
 from tenancy.db.scope import tenant_tx
+from tenancy.db.statements import run_together
 from tenancy.quota import QuotaService
 
 log = logging.getLogger(__name__)
@@ -228,15 +229,18 @@ class Forwarder:
     async def _record(
         self, event: MessageReceived, claim: Claim, accepted: InboundAccepted | None
     ) -> None:
+        # Three tables, one round trip: the claim closed, the mapping refreshed, the usage.
         async with tenant_tx(self.pool, event.tenant_id) as conn:
-            await self.claims.complete(conn, claim, accepted.id if accepted else None)
-            await mappings.touch(
+            await run_together(
                 conn,
-                event.tenant_id,
-                event.customer,
-                phone_number_id=event.phone_number_id,
-                contact_name=event.contact_name,
-                message_at=event.timestamp,
-                genesys_conversation_id=accepted.conversation_id if accepted else None,
+                self.claims.completion(claim, accepted.id if accepted else None),
+                mappings.touching(
+                    event.tenant_id,
+                    event.customer,
+                    phone_number_id=event.phone_number_id,
+                    contact_name=event.contact_name,
+                    message_at=event.timestamp,
+                    genesys_conversation_id=accepted.conversation_id if accepted else None,
+                ),
+                usage.increment(event.tenant_id, MESSAGES_IN, 1, usage.today()),
             )
-            await usage.add(conn, event.tenant_id, MESSAGES_IN, 1, usage.today())

@@ -75,6 +75,7 @@ from schemas.genesys.webhook import (
 from schemas.meta import MarkRead
 from tenancy import usage
 from tenancy.db.scope import tenant_tx
+from tenancy.db.statements import run_together
 
 log = logging.getLogger(__name__)
 
@@ -221,10 +222,11 @@ class OutboundSender:
         return wamid, len(planned)
 
     async def _record_sent(self, claim: OutboundClaim, wamid: str | None, parts: int) -> None:
+        writes = [self.claims.sent(claim, wamid, parts)]
+        if parts:
+            writes.append(usage.increment(claim.tenant_id, MESSAGES_OUT, 1, usage.today()))
         async with tenant_tx(self.pool, claim.tenant_id) as conn:
-            await self.claims.complete_sent(conn, claim, wamid, parts)
-            if parts:
-                await usage.add(conn, claim.tenant_id, MESSAGES_OUT, 1, usage.today())
+            await run_together(conn, *writes)
 
     async def _send_one(self, auth: MetaAuth, upload: MetaCall | None, send: MetaCall) -> str:
         if upload is not None and isinstance(upload.body, MediaUpload):

@@ -19,7 +19,8 @@ from pipeline.idempotency import RedisLease
 from pipeline.store import outbound
 from pipeline.store.outbound import OutboundFailure
 from pipeline.store.tracking import ClaimRefusal
-from tenancy.db.scope import Connection, tenant_tx
+from tenancy.db.scope import tenant_tx
+from tenancy.db.statements import Statement
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,9 @@ class OutboundClaims:
         async with tenant_tx(self._pool, claim.tenant_id) as conn:
             await outbound.record_failure(conn, claim.tenant_id, claim.genesys_message_id, failure)
 
-    async def complete_sent(
-        self, conn: Connection, claim: OutboundClaim, wamid: str | None, parts: int
-    ) -> None:
-        """Mark the message sent, inside the caller's tenant transaction."""
-        await outbound.mark_sent(conn, claim.tenant_id, claim.genesys_message_id, wamid, parts)
+    def sent(self, claim: OutboundClaim, wamid: str | None, parts: int) -> Statement:
+        """Marking the message sent, to run in the caller's tenant transaction."""
+        return outbound.sent(claim.tenant_id, claim.genesys_message_id, wamid, parts)
 
     async def complete_failed(self, claim: OutboundClaim) -> None:
         """Mark the message failed (its receipt went out)."""

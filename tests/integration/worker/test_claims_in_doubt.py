@@ -73,7 +73,7 @@ async def test_an_answered_failure_clears_the_doubt_and_a_silent_one_restarts_it
     assert doubted.doubt_age_s < 5
 
     async with tenant_tx(pool, tenant_id) as conn:
-        await tracking.mark_sent(conn, tenant_id, "inbound", "wamid.D", "genesys-1")
+        await tracking.sent(tenant_id, "inbound", "wamid.D", "genesys-1").run(conn)
         left = await conn.fetchval(
             "SELECT sending_since FROM message_tracking WHERE tenant_id = $1", tenant_id
         )
