@@ -38,7 +38,7 @@ class Sizes(BaseModel):
         default=120.0, gt=0, description="The flooding tenant's Genesys budget."
     )
     fair_flood_factor: float = Field(default=10.0, gt=0, description="Flood rate / its budget.")
-    fair_duration_s: float = Field(default=15.0, gt=0, description="Length of each fairness run.")
+    fair_duration_s: float = Field(default=30.0, gt=0, description="Length of each fairness run.")
 
 
 PRESETS: dict[str, dict[str, Any]] = {

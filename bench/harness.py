@@ -250,17 +250,23 @@ def cpu_of(procs: Sequence[Proc]) -> dict[str, float]:
     }
 
 
-def cpu_share(before: dict[str, float], after: dict[str, float], wall_s: float) -> str:
-    """CPU use between two snapshots as a share of one core (2 cores = 200 %): each process,
-    each stack service, and the whole machine (whatever else runs on it included)."""
-    if wall_s <= 0:
-        return "?"
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds between two snapshots per process, stack service and the whole machine."""
     used: dict[str, float] = {}
     for key, end in after.items():
         # ``service#pid`` entries add up per service; a process that exited in between is
         # missing from ``after`` and its last share is lost (an undercount, never negative).
         name = key.split("#", 1)[0]
         used[name] = used.get(name, 0.0) + max(0.0, end - before.get(key, 0.0))
+    return used
+
+
+def cpu_share(before: dict[str, float], after: dict[str, float], wall_s: float) -> str:
+    """CPU use between two snapshots as a share of one core (2 cores = 200 %): each process,
+    each stack service, and the whole machine (whatever else runs on it included)."""
+    if wall_s <= 0:
+        return "?"
+    used = cpu_used(before, after)
     return ", ".join(f"{name} {100 * seconds / wall_s:.0f}%" for name, seconds in used.items())
 
 
@@ -289,8 +295,19 @@ class CpuSampler:
             await asyncio.sleep(self.interval_s)
             self.snapshots.append((time.time(), cpu_of(self.procs)))
 
-    def share(self, start: float, end: float) -> str:
-        """Shares over the snapshots that bracket the wall-clock interval [start, end]."""
+    def _bracket(
+        self, start: float, end: float
+    ) -> tuple[tuple[float, dict[str, float]], tuple[float, dict[str, float]]]:
         first = max((s for s in self.snapshots if s[0] <= start), default=self.snapshots[0])
         last = min((s for s in self.snapshots if s[0] >= end), default=self.snapshots[-1])
+        return first, last
+
+    def share(self, start: float, end: float) -> str:
+        """Shares over the snapshots that bracket the wall-clock interval [start, end]."""
+        first, last = self._bracket(start, end)
         return cpu_share(first[1], last[1], last[0] - first[0])
+
+    def seconds(self, start: float, end: float) -> dict[str, float]:
+        """CPU seconds over the snapshots that bracket the wall-clock interval [start, end]."""
+        first, last = self._bracket(start, end)
+        return cpu_used(first[1], last[1])

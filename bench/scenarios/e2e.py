@@ -29,18 +29,33 @@ async def _both_modes(
     """Per direction: capacity, the target's rate, and half the measured capacity."""
     rows = []
     for kind, direction in DIRECTIONS:
-        found, cpu = await measure(
+        found, cpu, per_message = await measure(
             bench, kind, targets, sizes, count=sizes.e2e_blast, rate=None, watched=watched
         )
-        rows.append(row(system, direction, "capacity", found, cpu))
+        rows.append(row(system, direction, "capacity", found, cpu, per_message))
         half = round(found.per_s / 2, 1) if found.per_s > 0 else 1.0
         for rate, mode in ((sizes.e2e_rate, "sustained"), (half, "half capacity")):
-            found, cpu = await measure(
+            found, cpu, per_message = await measure(
                 bench, kind, targets, sizes, count=max(1, round(rate * sizes.e2e_duration_s)),
                 rate=rate, watched=watched,
             )  # fmt: skip
-            rows.append(row(system, direction, f"{mode} @{rate:g}/s", found, cpu))
+            rows.append(row(system, direction, f"{mode} @{rate:g}/s", found, cpu, per_message))
     return rows
+
+
+def cpu_budget(rows: list[dict[str, Any]]) -> list[str]:
+    """What the machine's CPU allows at the CPU per message each capacity run measured."""
+    notes = []
+    for line in rows:
+        machine_ms = line.get("machine_ms_per_message")
+        if line["mode"] == "capacity" and machine_ms:
+            notes.append(
+                f"{line['system']}, {line['direction']}: {machine_ms:g} ms of machine CPU per "
+                f"message -> 2 cores carry at most {2000 / machine_ms:,.0f} messages/s "
+                f"(the {MIN_PER_S:,.0f}/s target needs <= {2000 / MIN_PER_S:g} ms, load "
+                "generator and simulators included)"
+            )
+    return notes
 
 
 async def warm_up(bench: Bench, sizes: Sizes) -> None:
@@ -121,6 +136,7 @@ async def run(bench: Bench, sizes: Sizes, preset: str) -> Result:
                 at_most(f"{label}: p99 latency", ours["p99_ms"], MAX_P99_MS, " ms"),
             ]
     await profile(bench, sizes)
+    result.notes += cpu_budget(result.rows)
     result.notes += [
         f"{len(world.tenants)} tenants, {len(world.conversations)} conversations; latency = "
         "webhook sent by the load generator -> the simulator accepted the call (wall clock)",
@@ -128,6 +144,8 @@ async def run(bench: Bench, sizes: Sizes, preset: str) -> Result:
         "the first send to the last arrival (includes draining the backlog)",
         "cpu: % of one core per process over the measurement (2 cores = 200%), loadgen "
         "included; the simulators' process serves both relay and pipeline",
+        "cpu_ms_per_message: CPU milliseconds per delivered message, per process and for the "
+        "whole machine (machine; stolen time left out)",
         "half capacity: the rate offered is half the capacity measured just before, to show "
         "latency at a load the system carries (no target applies)",
         "warm-up (one message per conversation, one reply per tenant) is not measured; "

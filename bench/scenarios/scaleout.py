@@ -36,10 +36,12 @@ async def run(bench: Bench, sizes: Sizes, preset: str) -> Result:
     for workers in sizes.scale_workers:
         await bench.start_workers(workers)
         watched = [p for p in bench.procs.running if p.name.startswith(("gateway-", "worker-"))]
-        found, cpu = await measure(
+        found, cpu, per_message = await measure(
             bench, "meta", bench.gateways, sizes, count=sizes.e2e_blast, rate=None, watched=watched
         )
-        line = row(f"wagen, {workers} worker(s)", "Meta -> Genesys", "capacity", found, cpu)
+        line = row(
+            f"wagen, {workers} worker(s)", "Meta -> Genesys", "capacity", found, cpu, per_message
+        )
         first = first or found.per_s
         result.rows.append({"workers": workers, **line, "x_one_worker": ratio(found.per_s, first)})
     result.notes += [

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from bench.config import sizes
+from bench.e2e_runs import cpu_per_message
 from bench.harness import Load, delivery
 from bench.payloads import BenchTenant, signed
 from bench.profiling import summary
 from bench.report import Result, at_least, at_most, percentile, table
+from bench.scenarios.e2e import cpu_budget
 from connectors.meta.webhook import split_webhook
 from connectors.signatures import verify_genesys_signature, verify_meta_signature
 from schemas.events import MessageReceived
@@ -95,3 +97,23 @@ def test_bodies_are_signed_for_their_tenant_and_carry_the_bench_id() -> None:
     body, signature = signed("genesys", TENANT, "491500000001", "run1-8")
     verify_genesys_signature(body, signature, [TENANT.outbound_secret])
     assert json.loads(body)["text"].startswith("bench:run1-8 ")
+
+
+def test_cpu_per_message_divides_each_process_and_the_machine_by_deliveries() -> None:
+    seconds = {"worker-0": 1.0, "postgres": 0.5, "machine busy": 2.5, "stolen by the host": 0.3}
+    spent = cpu_per_message(seconds, loadgen_s=0.25, delivered=250)
+    assert spent == {"worker-0": 4.0, "postgres": 2.0, "loadgen": 1.0, "machine": 10.0}
+    assert cpu_per_message(seconds, loadgen_s=0.25, delivered=0) == {}
+
+
+def test_the_cpu_budget_note_says_what_two_cores_carry() -> None:
+    rows = [
+        {"system": "wagen", "direction": "Meta -> Genesys", "mode": "capacity",
+         "machine_ms_per_message": 10.0},
+        {"system": "wagen", "direction": "Meta -> Genesys", "mode": "sustained @1000/s",
+         "machine_ms_per_message": 9.0},
+    ]  # fmt: skip
+    (note,) = cpu_budget(rows)
+    assert note.startswith("wagen, Meta -> Genesys: 10 ms of machine CPU per message")
+    assert "at most 200 messages/s" in note
+    assert "needs <= 2 ms" in note
