@@ -65,13 +65,16 @@ class ConversationOrder:
         self._redis = redis
         self._prefix = f"{key_prefix}order:{source}:"
         self._ttl_ms = str(int(ttl_s * 1000))
+        # EVALSHA: the script's hash travels with every record, not its text.
+        self._join_script = redis.register_script(_JOIN)
+        self._leave_script = redis.register_script(_LEAVE)
 
     def _key(self, conversation: str) -> str:
         return self._prefix + conversation
 
     async def _join(self, conversation: str, *, start: bool) -> int | None:
-        place = await self._redis.eval(
-            _JOIN, 1, self._key(conversation), "1" if start else "0", self._ttl_ms
+        place = await self._join_script(
+            keys=[self._key(conversation)], args=["1" if start else "0", self._ttl_ms]
         )
         return None if int(place) < 0 else int(place)
 
@@ -96,4 +99,4 @@ class ConversationOrder:
 
     async def leave(self, conversation: str, place: int) -> None:
         """The record at ``place`` is done (delivered, dead-lettered or held): next, please."""
-        await self._redis.eval(_LEAVE, 1, self._key(conversation), str(place), self._ttl_ms)
+        await self._leave_script(keys=[self._key(conversation)], args=[str(place), self._ttl_ms])

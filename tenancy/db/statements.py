@@ -9,6 +9,7 @@ snapshot and cannot see each other's changes, so combine only writes to differen
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -35,13 +36,20 @@ def _shifted(sql: str, offset: int) -> str:
     return _PARAMETER.sub(lambda m: f"${int(m.group(1)) + offset}", sql)
 
 
+@functools.lru_cache(maxsize=128)
+def _combined_sql(parts: tuple[tuple[str, int], ...]) -> str:
+    # Memoised: the hot path combines the same few shapes for every message.
+    clauses, offset = [], 0
+    for n, (sql, arg_count) in enumerate(parts):
+        clauses.append(f"w{n} AS ({_shifted(sql, offset)})")
+        offset += arg_count
+    return f"WITH {', '.join(clauses)} SELECT 1"
+
+
 def combined(statements: tuple[Statement, ...]) -> Statement:
     """One statement doing the work of ``statements`` (placeholders renumbered)."""
-    clauses, args = [], list[object]()
-    for n, statement in enumerate(statements):
-        clauses.append(f"w{n} AS ({_shifted(statement.sql, len(args))})")
-        args.extend(statement.args)
-    return Statement(f"WITH {', '.join(clauses)} SELECT 1", tuple(args))
+    sql = _combined_sql(tuple((s.sql, len(s.args)) for s in statements))
+    return Statement(sql, tuple(arg for s in statements for arg in s.args))
 
 
 async def run_together(conn: Connection, *statements: Statement) -> None:
