@@ -18,6 +18,7 @@ from pipeline.gateway.keys import (
     SETTINGS_KEY,
     TENANT_SECRETS_KEY,
 )
+from pipeline.gateway.malformed_requests import thin_malformed_request_logs
 from pipeline.gateway.media import add_media_routes
 from pipeline.gateway.readiness import dependency_checks
 from pipeline.gateway.tenant_secrets import TenantSecrets
@@ -84,6 +85,7 @@ def create_app(settings: WagenSettings) -> web.Application:
     )
     app[SETTINGS_KEY] = settings
     configure_metrics(settings.metrics)
+    thin_malformed_request_logs()
     app.cleanup_ctx.append(_resources_ctx)
     app.cleanup_ctx.append(_ingress_ctx)
     app.router.add_get("/healthz", healthz)

@@ -31,6 +31,14 @@ class WagenProcess(subprocess.Popen[str]):
             args, cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, text=True
         )
 
+    def output_so_far(self) -> str:
+        """What the running process has written until now."""
+        if self._log is None:
+            return self._output or ""
+        # pread: the file offset is shared with the child, which goes on writing there.
+        fd = self._log.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
+
     def communicate(
         self, input: str | None = None, timeout: float | None = None
     ) -> tuple[str, str]:

@@ -30,6 +30,7 @@ from tests.integration.faults.live_gateway import (  # noqa: F401  (fixture, reg
     create_gateway_tenant,
     healthy,
     live_gateway_fixture,
+    raw_status,
 )
 
 pytestmark = pytest.mark.faults
@@ -190,3 +191,20 @@ async def test_a_flooding_tenant_is_rate_limited_and_another_keeps_working(
     assert calm == Counter({200: 20})
     assert webhooks == Counter({200: 20})
     assert webhook_flood == Counter({200: 60})
+
+
+async def test_malformed_requests_get_400_and_one_short_log_line(
+    live_gateway: LiveGateway,
+) -> None:
+    # A request line over aiohttp's limit: refused by aiohttp itself, before any handler.
+    malformed = b"POST /webhooks/meta/" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    statuses = [await asyncio.to_thread(raw_status, live_gateway, malformed) for _ in range(20)]
+    assert statuses == [400] * 20
+    async with aiohttp.ClientSession() as http:
+        assert await healthy(http, live_gateway)
+    output = live_gateway.process.output_so_far()
+    refused = [line for line in output.splitlines() if "malformed HTTP request refused" in line]
+    assert len(refused) == 1, output[-4000:]
+    assert "LineTooLong" in refused[0]
+    assert "Traceback" not in output
+    assert "Error handling request" not in output
