@@ -129,6 +129,16 @@ class OrderedDelivery:
             await self._safely(self._order.leave(conversation, place), conversation)
 
 
+async def carry_logging_failure(work: Awaitable[None]) -> None:
+    """Run a record's work; a failure past its handler's routing is logged here, while the
+    record's ids are still bound, before the scheduler stops the agent with it."""
+    try:
+        await work
+    except Exception:
+        log.exception("record failed past its handler's routing; the agent stops")
+        raise
+
+
 def record_of(event: faust.EventT[bytes]) -> Record:
     """The key, value and headers of a raw-bytes event."""
     headers: Mapping[str, bytes] = dict(event.headers or {})
@@ -233,11 +243,11 @@ def register_keyed_agents(
 
     async def first(conversation: str, record: Record) -> None:
         with bound(facts(conversation, record)):
-            await delivery().first(conversation, record)
+            await carry_logging_failure(delivery().first(conversation, record))
 
     async def again(conversation: str, record: Record) -> None:
         with bound(facts(conversation, record)):
-            await delivery().again(conversation, record)
+            await carry_logging_failure(delivery().again(conversation, record))
 
     pacing, key = context.pacing, context.conversation_of
 

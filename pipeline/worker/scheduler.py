@@ -30,12 +30,9 @@ Pure asyncio: the Faust glue is :mod:`pipeline.worker.keyed_agent`.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-
-log = logging.getLogger(__name__)
 
 Work = Callable[[], Awaitable[None]]
 
@@ -124,8 +121,8 @@ class KeyedScheduler:
                 await work()
             except Exception as exc:
                 # The key stops here: a later record of the conversation must not overtake
-                # this one, and this one must not be acknowledged.
-                log.exception("keyed work failed; the agent stops", extra={"key": str(key)})
+                # this one, and this one must not be acknowledged. The work logs its own
+                # failure, inside the record's log context (pipeline.worker.keyed_agent).
                 self._failure = self._failure or exc
                 self._room.set()
                 if self._on_failure is not None:
