@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
 import asyncpg
 from redis.asyncio import Redis
@@ -131,8 +131,11 @@ class Claim:
         return self.doubt_age_s is not None
 
 
-class ClaimStore:
-    """Takes, completes and releases delivery claims (Redis gate + PostgreSQL truth)."""
+class LeasedClaims:
+    """What every claim store holds: the pool (the truth), the Redis lease (the gate), the
+    key prefix and the lease length; ``label`` names the claimed thing in busy errors."""
+
+    label: ClassVar[str]
 
     def __init__(
         self,
@@ -150,8 +153,14 @@ class ClaimStore:
             redis,
             lease_ms=int(lease_s * 1000),
             done_ttl_ms=int(done_ttl_s * 1000),
-            label="message",
+            label=self.label,
         )
+
+
+class ClaimStore(LeasedClaims):
+    """Takes, completes and releases delivery claims (Redis gate + PostgreSQL truth)."""
+
+    label = "message"
 
     def key(self, tenant_id: str, direction: Direction, message_id: str) -> str:
         """The Redis key of one claim."""

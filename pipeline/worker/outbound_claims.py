@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import asyncpg
-from redis.asyncio import Redis
-
-from pipeline.idempotency import RedisLease
+from pipeline.idempotency import LeasedClaims
 from pipeline.store import outbound
 from pipeline.store.outbound import OutboundFailure
 from pipeline.store.tracking import ClaimRefusal
@@ -43,27 +40,10 @@ class OutboundClaim:
         return replace(self, failure=failure)
 
 
-class OutboundClaims:
+class OutboundClaims(LeasedClaims):
     """Takes, completes and releases outbound claims (Redis gate + PostgreSQL truth)."""
 
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        redis: Redis,
-        *,
-        key_prefix: str,
-        lease_s: float,
-        done_ttl_s: float,
-    ) -> None:
-        self._pool = pool
-        self._prefix = key_prefix
-        self._lease_s = lease_s
-        self._lease = RedisLease(
-            redis,
-            lease_ms=int(lease_s * 1000),
-            done_ttl_ms=int(done_ttl_s * 1000),
-            label="agent message",
-        )
+    label = "agent message"
 
     def key(self, tenant_id: str, genesys_message_id: str) -> str:
         """The Redis key of one claim (the inbound claims' scheme, direction ``outbound``)."""
