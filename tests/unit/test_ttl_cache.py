@@ -7,14 +7,7 @@ import asyncio
 import pytest
 
 from pipeline.ttl_cache import TtlCache
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.fake_clock import FakeClock
 
 
 async def test_concurrent_callers_share_one_load() -> None:
@@ -35,7 +28,7 @@ async def test_concurrent_callers_share_one_load() -> None:
 
 
 async def test_values_expire_after_the_ttl() -> None:
-    clock = Clock()
+    clock = FakeClock()
     loads = 0
 
     async def load(key: str) -> int:

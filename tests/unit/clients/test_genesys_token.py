@@ -24,16 +24,7 @@ from tests.unit.clients.conftest import (
     genesys_settings,
     genesys_tenant,
 )
-
-
-class FakeClock:
-    """Monotonic seconds the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.fake_clock import FakeClock
 
 
 def message() -> OpenInboundNormalizedMessage:
@@ -75,7 +66,7 @@ async def test_100_concurrent_messages_share_one_token(
 async def test_a_token_near_expiry_is_refreshed_early(
     transport: HttpTransport, genesys_sim: GenesysSim
 ) -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     settings = genesys_settings(genesys_sim, token_refresh_margin_s=60)
     cache = GenesysTokenCache(transport, settings, clock=clock)
     tenant = genesys_tenant(genesys_sim)
@@ -95,7 +86,7 @@ async def test_short_lived_tokens_are_reused_for_half_their_life(
     await genesys_sim.control(
         "clients", {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "expires_in": 100}
     )
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     cache = GenesysTokenCache(transport, genesys_settings(genesys_sim), clock=clock)
     tenant = genesys_tenant(genesys_sim)
     first = await cache.token(tenant)

@@ -11,6 +11,7 @@ from pipeline.gateway.malformed_requests import (
     MalformedRequestFilter,
     thin_malformed_request_logs,
 )
+from tests.unit.fake_clock import FakeClock
 
 
 def _record(
@@ -22,16 +23,8 @@ def _record(
     )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_malformed_request_becomes_one_warning_line_without_traceback() -> None:
-    thinning = MalformedRequestFilter(every_s=10, clock=Clock())
+    thinning = MalformedRequestFilter(every_s=10, clock=FakeClock(100.0))
     record = _record(LineTooLong(b"GET /aaaa", 8190))
 
     assert thinning.filter(record)
@@ -46,7 +39,7 @@ def test_a_malformed_request_becomes_one_warning_line_without_traceback() -> Non
 
 
 def test_further_ones_are_counted_until_the_interval_has_passed() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     thinning = MalformedRequestFilter(every_s=10, clock=clock)
     assert thinning.filter(_record(LineTooLong(b"x", 1)))
     clock.now += 5
@@ -59,7 +52,7 @@ def test_further_ones_are_counted_until_the_interval_has_passed() -> None:
 
 
 def test_other_records_pass_untouched() -> None:
-    thinning = MalformedRequestFilter(every_s=10, clock=Clock())
+    thinning = MalformedRequestFilter(every_s=10, clock=FakeClock(100.0))
     ours = _record(RuntimeError("boom"), "Unhandled exception")
     plain = _record(None, "server started on %s")
     assert thinning.filter(ours)

@@ -8,16 +8,7 @@ from connectors.sandbox.common import RateLimitRule, RateLimits
 from pipeline.settings import PacingSettings
 from pipeline.worker.pacing import Budget, PacingBudgets, TokenBucket
 from pipeline.worker.resources import pacer_from
-
-
-class FakeClock:
-    """Seconds that move only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.fake_clock import FakeClock
 
 
 def test_a_burst_goes_at_once_then_calls_queue_at_the_rate() -> None:
@@ -51,7 +42,7 @@ def test_a_bucket_needs_a_rate_and_room_for_one_call() -> None:
 
 
 async def test_budgets_per_tenant_for_genesys_per_number_for_meta_with_overrides() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     settings = PacingSettings(
         genesys_per_minute=60, genesys_burst=1, genesys_overrides={"fast": 600}, meta_burst=1
     )
@@ -73,7 +64,7 @@ def test_budgets_fall_back_to_the_default() -> None:
 
 
 def test_a_paced_caller_is_never_refused_by_a_limit_of_the_same_rate() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     limit = RateLimits(clock)
     limit.set(RateLimitRule(scope="integration", per_second=5, burst=5))
     bucket = TokenBucket(rate_per_s=5.0, burst=5)
