@@ -18,6 +18,7 @@ import asyncpg
 import click
 import redis.exceptions
 
+from pipeline.cli.common import emit_json
 from pipeline.resources import open_resources, tenancy_services
 from pipeline.settings import WagenSettings
 from schemas.errors import WagenError
@@ -55,7 +56,9 @@ def _emit(value: ApiModel | list[ApiModel] | dict[str, Any], as_json: bool) -> N
     else:
         data = value.as_json() if isinstance(value, ApiModel) else value
     if as_json:
-        click.echo(json.dumps(data, default=str))  # one line, for scripts
+        # One JSON object per line, a listing's rows included: the other commands' shape.
+        for item in data if isinstance(data, list) else [data]:
+            emit_json(item)
         return
     for item in data if isinstance(data, list) else [data]:
         click.echo("  ".join(f"{k}={v}" for k, v in item.items() if v is not None))

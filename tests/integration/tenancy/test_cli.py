@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+from typing import Any
 
 import asyncpg
 
@@ -37,6 +38,11 @@ async def _wagen(settings: WagenSettings, *args: str, stdin: str = "") -> tuple[
     return proc.returncode, out.decode(), err.decode()
 
 
+def _rows(out: str) -> list[dict[str, Any]]:
+    """A ``--json`` listing: one JSON object per line."""
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
 async def test_create_list_show_suspend_keys_credentials(
     tenancy_settings: WagenSettings, vault: VaultClient
 ) -> None:
@@ -46,7 +52,7 @@ async def test_create_list_show_suspend_keys_credentials(
     assert "api key (shown once): wk_" in out
     code, out, _ = await _wagen(s, "list", "--json")
     assert code == 0
-    assert [t["tenantId"] for t in json.loads(out)] == ["alpha"]
+    assert [t["tenantId"] for t in _rows(out)] == ["alpha"]
     code, out, _ = await _wagen(s, "suspend", "alpha")
     assert (code, out.strip()) == (0, "alpha: suspended")
     code, out, _ = await _wagen(s, "show", "alpha", "--json")
@@ -57,7 +63,7 @@ async def test_create_list_show_suspend_keys_credentials(
     code, out, _ = await _wagen(s, "keys", "revoke", "alpha", key["keyId"])
     assert code == 0
     code, out, _ = await _wagen(s, "keys", "list", "alpha", "--json")
-    assert [k["prefix"] for k in json.loads(out) if k["revokedAt"]] == [key["prefix"]]
+    assert [k["prefix"] for k in _rows(out) if k["revokedAt"]] == [key["prefix"]]
 
     creds = {
         "clientId": "c",
@@ -72,7 +78,7 @@ async def test_create_list_show_suspend_keys_credentials(
     assert code == 0, err
     assert "cli-secret-xyz" not in out + err
     code, out, _ = await _wagen(s, "credentials", "list", "alpha", "--json")
-    assert [c["type"] for c in json.loads(out)] == ["genesys"]
+    assert [c["type"] for c in _rows(out)] == ["genesys"]
 
 
 async def test_exit_codes(tenancy_settings: WagenSettings) -> None:
