@@ -21,8 +21,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
-import hvac
-import hvac.exceptions
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
@@ -36,6 +34,7 @@ from tenancy.models import CredentialsWrite, TenantCreate
 from tenancy.services import build_tenancy
 from tenancy.settings import PlanSettings
 from tenancy.vault import vault_client
+from tests.integration.scratch import destroy_vault_tree, drop_database
 
 ACTOR = Actor(label="admin:bench", request_id="req-bench")
 PLAN = "bench"
@@ -124,25 +123,11 @@ async def bench_stores(base: WagenSettings, run: str) -> AsyncIterator[WagenSett
         yield settings
     finally:
         try:
-            await _drop_database(admin, database)
+            await drop_database(admin, database)
         finally:
             await admin.close()
         await _forget_redis(settings)
-        _destroy_vault_tree(settings)
-
-
-async def _drop_database(admin: asyncpg.Connection, name: str) -> None:
-    for _ in range(100):
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()",
-            name,
-        )
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            return
-        except asyncpg.ObjectInUseError:
-            await asyncio.sleep(0.1)
+        destroy_vault_tree(settings)
 
 
 async def _forget_redis(settings: WagenSettings) -> None:
@@ -152,20 +137,6 @@ async def _forget_redis(settings: WagenSettings) -> None:
             await client.delete(key)
     finally:
         await client.aclose()
-
-
-def _destroy_vault_tree(settings: WagenSettings) -> None:
-    vault = settings.vault
-    raw = hvac.Client(url=vault.url, token=vault.token.get_secret_value())
-    kv, mount, root = raw.secrets.kv.v2, vault.kv_mount, vault.tenant_prefix
-    try:
-        tenants = kv.list_secrets(path=root, mount_point=mount)["data"]["keys"]
-    except hvac.exceptions.InvalidPath:
-        tenants = []
-    for tenant in tenants:
-        for kind in ("meta", "genesys"):
-            kv.delete_metadata_and_all_versions(path=f"{root}/{tenant}{kind}", mount_point=mount)
-    raw.adapter.close()
 
 
 def new_tenant(run: str, label: str, number: int) -> BenchTenant:

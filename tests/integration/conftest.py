@@ -13,6 +13,7 @@ import pytest
 from pipeline.settings import WagenSettings
 from pipeline.topics import ensure_declared_topics
 from tenancy.db.migrate import migrate
+from tests.integration.scratch import drop_database
 from tests.integration.wagen_process import start_group_at_end
 
 
@@ -41,30 +42,9 @@ async def empty_database(settings: WagenSettings) -> AsyncIterator[str]:
         yield _with_database(admin_dsn, name)
     finally:
         try:
-            await _drop_database(admin, name)
+            await drop_database(admin, name)
         finally:
             await admin.close()
-
-
-async def _drop_database(admin: asyncpg.Connection, name: str) -> None:
-    """Drop a test database that a worker or pool may still be connected to.
-
-    Not ``WITH (FORCE)``: that also tries to terminate autovacuum workers, which the
-    unprivileged app role may not signal. Our own sessions are ended first; PostgreSQL
-    cancels autovacuum on the database by itself.
-    """
-    for _ in range(50):
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()",
-            name,
-        )
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            return
-        except asyncpg.ObjectInUseError:
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"test database {name} is still in use")
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from tests.integration.acceptance.stack import (  # noqa: F401  (fixtures, regis
     tenants,
     workers,
 )
-from tests.integration.conftest import _drop_database, _with_database
+from tests.integration.conftest import _with_database
+from tests.integration.scratch import drop_database
 from tests.integration.tenancy.conftest import (  # noqa: F401  (fixtures, registered by import)
     client,
     pool,
@@ -44,6 +45,6 @@ async def empty_database(settings: WagenSettings) -> AsyncIterator[str]:
     finally:
         admin = await asyncpg.connect(admin_dsn)
         try:
-            await _drop_database(admin, name)
+            await drop_database(admin, name)
         finally:
             await admin.close()

@@ -7,8 +7,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import hvac
-import hvac.exceptions
 import jwt
 import pytest
 from aiohttp import web
@@ -23,6 +21,7 @@ from tenancy.db.pool import postgres_pool
 from tenancy.services import Tenancy, TenancyConfig, build_tenancy
 from tenancy.settings import PlanSettings
 from tenancy.vault import VaultClient
+from tests.integration.scratch import destroy_vault_tree
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 JWT_SECRET = "test-jwt-secret-0123456789-0123456789"
@@ -97,20 +96,7 @@ async def vault(tenancy_settings: WagenSettings) -> AsyncIterator[VaultClient]:
         yield client
     finally:
         client.close()
-        _destroy_tree(tenancy_settings)
-
-
-def _destroy_tree(settings: WagenSettings) -> None:
-    raw = hvac.Client(url=settings.vault.url, token=settings.vault.token.get_secret_value())
-    kv, mount, root = raw.secrets.kv.v2, settings.vault.kv_mount, settings.vault.tenant_prefix
-    try:
-        tenants = kv.list_secrets(path=root, mount_point=mount)["data"]["keys"]
-    except hvac.exceptions.InvalidPath:
-        tenants = []
-    for tenant in tenants:
-        for kind in ("meta", "genesys"):
-            kv.delete_metadata_and_all_versions(path=f"{root}/{tenant}{kind}", mount_point=mount)
-    raw.adapter.close()
+        destroy_vault_tree(tenancy_settings)
 
 
 @pytest.fixture
