@@ -29,8 +29,8 @@ from bench.world import (
     register_in_simulators,
     write_tenants,
 )
+from pipeline.kafka.topics import ensure_declared_topics
 from pipeline.settings import WagenSettings
-from pipeline.topics import ensure_declared_topics
 
 Scenario = Callable[[Bench, Sizes, str], Awaitable[Result]]
 SCENARIOS: dict[str, Scenario] = {

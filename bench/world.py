@@ -25,7 +25,7 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from bench.payloads import BenchTenant, save_tenants
-from pipeline.resources import tenancy_config
+from pipeline.runtime.resources import tenancy_config
 from pipeline.settings import WagenSettings
 from tenancy.audit import Actor
 from tenancy.db.migrate import migrate

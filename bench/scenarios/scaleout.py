@@ -13,7 +13,7 @@ from bench.config import Sizes
 from bench.e2e_runs import measure, row
 from bench.harness import Bench
 from bench.report import Result, ratio
-from pipeline.topics import WA_EVENTS, WA_WEBHOOKS
+from pipeline.kafka.topics import WA_EVENTS, WA_WEBHOOKS
 
 
 async def _partitions(bench: Bench) -> dict[str, int]:

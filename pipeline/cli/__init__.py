@@ -23,9 +23,9 @@ from pipeline.cli.sandbox_demo import inspect, send_agent_reply, send_customer_m
 from pipeline.cli.tail import tail
 from pipeline.cli.tenants import tenants
 from pipeline.cli.topics import topics
-from pipeline.logging import configure_logging
-from pipeline.sandbox_mode import with_sandbox
+from pipeline.runtime.sandbox_mode import with_sandbox
 from pipeline.settings import WagenSettings
+from pipeline.telemetry.logging import configure_logging
 
 # Long-running processes log at the configured level; one-shot commands only warnings.
 _PROCESSES = frozenset({"gateway", "worker", "run", "sandbox"})

@@ -1,6 +1,6 @@
 """``wagen dlq list|show|replay|purge``: look into dead-letter topics, re-drive or purge entries.
 
-Replays and purges are marked per entry in the tenant's audit log (``pipeline.dlq``); the
+Replays and purges are marked per entry in the tenant's audit log (``pipeline.ops.dlq``); the
 listing reads the marks back, so it needs PostgreSQL as well as Kafka.
 """
 
@@ -25,7 +25,8 @@ from pipeline.cli.common import (
     run,
     time_option,
 )
-from pipeline.dlq import (
+from pipeline.kafka.topics import TOPICS, dlq_topic
+from pipeline.ops.dlq import (
     REPLAYED,
     DlqEntry,
     Marks,
@@ -35,9 +36,8 @@ from pipeline.dlq import (
     read_topic,
     replay,
 )
-from pipeline.dlq_purge import PurgePlan, execute_purge, plan_purge
+from pipeline.ops.dlq_purge import PurgePlan, execute_purge, plan_purge
 from pipeline.settings import WagenSettings
-from pipeline.topics import TOPICS, dlq_topic
 from tenancy.audit import Actor, record
 from tenancy.db.pool import postgres_pool
 from tenancy.db.scope import tenant_tx

@@ -13,10 +13,10 @@ import click
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from pipeline.held import HeldReleaser, held_reason
-from pipeline.resources import open_resources, tenancy_services
+from pipeline.kafka.topics import GENESYS_WEBHOOKS, WA_EVENTS
+from pipeline.ops.held import HeldReleaser, held_reason
+from pipeline.runtime.resources import open_resources, tenancy_services
 from pipeline.settings import WagenSettings
-from pipeline.topics import GENESYS_WEBHOOKS, WA_EVENTS
 from tenancy.audit import Actor
 
 T = TypeVar("T")

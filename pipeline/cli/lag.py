@@ -7,9 +7,9 @@ from rich import box
 from rich.table import Table
 
 from pipeline.cli.common import console, emit_json, progress_bar, run
-from pipeline.lag import measure_lag
+from pipeline.kafka.topics import TOPICS
+from pipeline.ops.lag import measure_lag
 from pipeline.settings import WagenSettings
-from pipeline.topics import TOPICS
 
 
 @click.command("lag")

@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from pipeline.event_loop import install as install_event_loop
+from pipeline.cli.settings_doc import settings_table
+from pipeline.runtime.event_loop import install as install_event_loop
 from pipeline.settings import WagenSettings
-from pipeline.settings_doc import settings_table
 
 
 @click.command()
@@ -38,11 +38,11 @@ def run(settings: WagenSettings) -> None:
 
     With WAGEN_SANDBOX=1 the Meta and Genesys simulators run too, and a demo tenant is set up.
     """
-    from pipeline.supervisor import run_all
+    from pipeline.runtime.supervisor import run_all
 
     if not settings.sandbox:
         sys.exit(run_all())
-    from pipeline.sandbox_mode import bootstrap_demo_tenant, instructions, simulator_env
+    from pipeline.runtime.sandbox_mode import bootstrap_demo_tenant, instructions, simulator_env
 
     bootstrap_demo_tenant(settings)
     click.echo(instructions(settings))

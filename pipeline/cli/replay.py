@@ -9,9 +9,9 @@ import click
 from aiokafka import AIOKafkaProducer
 
 from pipeline.cli.common import TIME_HELP, cli_actor, emit_json, progress_bar, run, time_option
-from pipeline.redrive import Publish, RedriveResult, redrive
+from pipeline.kafka.topics import GENESYS_WEBHOOKS, WA_WEBHOOKS
+from pipeline.ops.redrive import Publish, RedriveResult, redrive
 from pipeline.settings import WagenSettings
-from pipeline.topics import GENESYS_WEBHOOKS, WA_WEBHOOKS
 from tenancy.audit import record
 from tenancy.db.pool import postgres_pool
 from tenancy.db.scope import tenant_tx

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import click
 
-from pipeline.sandbox_mode import DEMO, genesys_url, meta_url
+from pipeline.runtime.sandbox_mode import DEMO, genesys_url, meta_url
 from pipeline.settings import WagenSettings
 
 

@@ -8,9 +8,9 @@ import click
 from rich.markup import escape
 
 from pipeline.cli.common import TIME_HELP, console, emit_json, run, time_option
+from pipeline.kafka.topics import TOPICS
+from pipeline.ops.tail import Start, header_text, headline, record_json, tail_records, value_text
 from pipeline.settings import WagenSettings
-from pipeline.tail import Start, header_text, headline, record_json, tail_records, value_text
-from pipeline.topics import TOPICS
 
 
 @click.command("tail")

@@ -19,7 +19,7 @@ import click
 import redis.exceptions
 
 from pipeline.cli.common import emit_json
-from pipeline.resources import open_resources, tenancy_services
+from pipeline.runtime.resources import open_resources, tenancy_services
 from pipeline.settings import WagenSettings
 from schemas.errors import WagenError
 from tenancy.audit import Actor

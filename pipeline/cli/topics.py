@@ -14,9 +14,9 @@ from rich import box
 from rich.table import Table
 
 from pipeline.cli.common import console, emit_json, fail, run
-from pipeline.kafka_admin import TopicFacts, topic_facts
+from pipeline.kafka.admin import TopicFacts, topic_facts
+from pipeline.kafka.topics import TOPICS, TopicSetupError, ensure_declared_topics
 from pipeline.settings import WagenSettings
-from pipeline.topics import TOPICS, TopicSetupError, ensure_declared_topics
 
 
 @click.group()

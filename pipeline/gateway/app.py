@@ -23,10 +23,10 @@ from pipeline.gateway.media import add_media_routes
 from pipeline.gateway.readiness import dependency_checks
 from pipeline.gateway.tenant_secrets import TenantSecrets
 from pipeline.gateway.webhooks import add_webhook_routes
+from pipeline.kafka.producer import EventProducer
 from pipeline.metrics.http import metrics_view
 from pipeline.metrics.record import configure as configure_metrics
-from pipeline.producer import EventProducer
-from pipeline.resources import open_resources, tenancy_services
+from pipeline.runtime.resources import open_resources, tenancy_services
 from pipeline.settings import WagenSettings
 from tenancy.http.access import access_middleware
 from tenancy.http.context import TENANCY_KEY

@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from pipeline.correlation import (
+from pipeline.telemetry.correlation import (
     CORRELATION_ID_HTTP_HEADER,
     REQUEST_ID_HTTP_HEADER,
     LogContext,

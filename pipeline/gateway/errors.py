@@ -17,7 +17,7 @@ from aiohttp.typedefs import Handler
 
 from connectors.errors import SignatureError
 from connectors.meta.errors import MetaHandshakeError
-from pipeline.kafka import KafkaUnavailableError
+from pipeline.kafka.client import KafkaUnavailableError
 from pipeline.metrics import record as metrics
 from schemas.errors import WagenError
 from tenancy.errors import (

@@ -6,8 +6,8 @@ from aiohttp import web
 
 from pipeline.gateway.readiness import Check
 from pipeline.gateway.tenant_secrets import TenantSecrets
-from pipeline.producer import EventProducer
-from pipeline.resources import Resources
+from pipeline.kafka.producer import EventProducer
+from pipeline.runtime.resources import Resources
 from pipeline.settings import WagenSettings
 
 SETTINGS_KEY = web.AppKey("settings", WagenSettings)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from pipeline.resources import Resources
+from pipeline.runtime.resources import Resources
 
 Check = Callable[[], Awaitable[None]]
 

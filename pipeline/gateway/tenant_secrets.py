@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from pipeline.ttl_cache import TtlCache
+from pipeline.runtime.ttl_cache import TtlCache
 from tenancy.credentials import CredentialService, GenesysCredentials, MetaCredentials
 from tenancy.errors import (
     AuthenticationError,

@@ -20,9 +20,9 @@ from connectors.signatures import SIGNATURE_HEADER, verify_genesys_signature, ve
 from pipeline.gateway.keys import PRODUCER_KEY, TENANT_SECRETS_KEY
 from pipeline.gateway.meta_numbers import business_numbers, decode, split_by_owner
 from pipeline.gateway.tenant_secrets import TenantSecrets
+from pipeline.kafka.topics import GENESYS_WEBHOOKS, WA_WEBHOOKS, WA_WEBHOOKS_QUARANTINE
 from pipeline.metrics import record as metrics
 from pipeline.metrics.ingress import counted, tenant_verified
-from pipeline.topics import GENESYS_WEBHOOKS, WA_WEBHOOKS, WA_WEBHOOKS_QUARANTINE
 from tenancy.errors import (
     ForbiddenError,
     InvalidRequestError,

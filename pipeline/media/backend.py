@@ -14,7 +14,7 @@ from pipeline.media.s3 import S3MediaStore
 from pipeline.media.s3_client import BucketLocation, S3Bucket
 from pipeline.media.sigv4 import AwsCredentials
 from pipeline.media.store import MediaStore
-from pipeline.resources import Resources
+from pipeline.runtime.resources import Resources
 from pipeline.settings import MediaSettings, WagenSettings
 from tenancy.platform import PlatformSecrets
 

@@ -29,7 +29,7 @@ from yarl import URL
 
 from pipeline.media.errors import MediaStoreError
 from pipeline.media.sigv4 import AwsCredentials, encode_path, encode_query, payload_hash, sign
-from pipeline.ttl_cache import TtlCache
+from pipeline.runtime.ttl_cache import TtlCache
 
 CREDENTIALS_TTL_S: Final = 300.0
 """How long a key pair read from Vault is reused before it is read again."""

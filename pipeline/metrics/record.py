@@ -13,10 +13,10 @@ from typing import Final
 
 from prometheus_client import disable_created_metrics
 
+from pipeline.kafka.topics import TOPICS, dlq_topic, held_topic, retry_topic
 from pipeline.metrics import registry as m
 from pipeline.metrics.labels import TenantLabel, bounded, error_reason
 from pipeline.settings import MetricsSettings
-from pipeline.topics import TOPICS, dlq_topic, held_topic, retry_topic
 from tenancy.errors import QuotaExceededError, RateLimitedError
 
 tenant_label: Final = TenantLabel()

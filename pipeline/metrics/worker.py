@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import faust
 
+from pipeline.kafka.topics import TOPICS, dlq_topic
 from pipeline.metrics.http import MetricsServer
 from pipeline.metrics.record import configure
 from pipeline.metrics.sampler import KafkaSampler
 from pipeline.settings import WagenSettings
-from pipeline.topics import TOPICS, dlq_topic
 
 
 def dlq_topics() -> list[str]:

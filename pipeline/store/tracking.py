@@ -1,7 +1,7 @@
 """``message_tracking``: one row per (tenant, direction, WhatsApp message id).
 
 For inbound messages the row is the durable half of the delivery claim (see
-:mod:`pipeline.idempotency`): inserted when a worker first takes the message, leased through
+:mod:`pipeline.store.claims`): inserted when a worker first takes the message, leased through
 ``claimed_until`` while the Genesys call is in flight, and moved to ``sent`` with the Genesys
 message id once Genesys accepted it. Outbound rows (agent messages sent to WhatsApp) give a
 status its Genesys message id for the receipt.

@@ -12,10 +12,8 @@ import logging
 
 import faust
 
-from pipeline.metrics.worker import add_worker_metrics
-from pipeline.retry import BackoffPolicy
-from pipeline.settings import WagenSettings
-from pipeline.topics import (
+from pipeline.kafka.retry import BackoffPolicy
+from pipeline.kafka.topics import (
     GENESYS_WEBHOOKS,
     WA_EVENTS,
     WA_WEBHOOKS,
@@ -24,6 +22,8 @@ from pipeline.topics import (
     held_topic,
     retry_topic,
 )
+from pipeline.metrics.worker import add_worker_metrics
+from pipeline.settings import WagenSettings
 from pipeline.worker.forward_agent import EventTopics, register_forward_agents
 from pipeline.worker.held_releaser import register_held_releaser
 from pipeline.worker.outbound_agent import register_outbound_agents

@@ -16,25 +16,6 @@ class WorkerError(PipelineError):
     code = "worker_error"
 
 
-class ClaimBusyError(WorkerError):
-    """Another worker holds the delivery claim of this message right now.
-
-    A duplicate arriving while the first copy is in flight (a rebalance redelivery, a
-    replay): it is retried after the holder's lease, by which time the first copy is either
-    delivered (the retry is skipped) or its holder died (the retry takes the claim over).
-
-    Attributes:
-        retry_after: seconds until the holder's lease runs out.
-    """
-
-    code = "claim_busy"
-    retriable = True
-
-    def __init__(self, message: str, *, retry_after: float, tenant_id: str | None = None) -> None:
-        super().__init__(message, tenant_id=tenant_id)
-        self.retry_after = retry_after
-
-
 class SendInDoubtError(WorkerError):
     """A Genesys call got no answer: Genesys may have accepted the message, or not.
 

@@ -8,7 +8,7 @@ Order of work for a message, each step safe to repeat:
    a tenant at its budget waits here, it does not fail) — taken before the claim, so a
    long wait never outlives the claim's lease, and before the work below, so a paced
    tenant's backlog costs nothing until its turn;
-3. the delivery claim (:mod:`pipeline.idempotency`): a duplicate stops here; a message in
+3. the delivery claim (:mod:`pipeline.store.claims`): a duplicate stops here; a message in
    doubt (an earlier holder died mid-call, or its call timed out) is looked up in Genesys
    first (:mod:`pipeline.worker.reconcile`) and only recorded if Genesys has it;
 4. media downloaded from Meta into the media store (:mod:`pipeline.media.ingest`; skipped
@@ -43,9 +43,9 @@ from connectors.genesys.errors import (
 )
 from connectors.genesys.token import GenesysTenant
 from connectors.translate import GenesysCall, GenesysTarget, event_to_genesys, referenced_wamids
-from pipeline.idempotency import Claim, ClaimStore
 from pipeline.media.ingest import NO_MEDIA, MediaIngest
 from pipeline.store import mappings, tracking
+from pipeline.store.claims import Claim, ClaimStore
 from pipeline.worker.errors import SendInDoubtError
 from pipeline.worker.pacing import CallPacer
 from pipeline.worker.reconcile import accepted_before

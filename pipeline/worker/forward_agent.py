@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import faust
 from pydantic import ValidationError
 
-from pipeline import retry
+from pipeline.kafka import retry
+from pipeline.kafka.retry import BackoffPolicy
 from pipeline.metrics import record as metrics
-from pipeline.retry import BackoffPolicy
 from pipeline.settings import PacingSettings
 from pipeline.worker.errors import BadEventError
 from pipeline.worker.forward import Result

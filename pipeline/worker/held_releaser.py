@@ -1,7 +1,7 @@
 """Timer: release held events whose reason has lifted, without an operator.
 
 Runs on the Faust leader only (one worker of the group), every
-``WAGEN_WORKER_HELD_RELEASE_INTERVAL_S``; the release itself is ``pipeline.held``'s, the
+``WAGEN_WORKER_HELD_RELEASE_INTERVAL_S``; the release itself is ``pipeline.ops.held``'s, the
 same code ``wagen held release`` runs, so both are audited alike.
 
 A tick that fails (Vault, PostgreSQL or Kafka down) is logged and skipped: the next tick
@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import faust
 
-from pipeline.held import HeldReleaser
+from pipeline.ops.held import HeldReleaser
 from pipeline.settings import WagenSettings
 from pipeline.worker.resources import WorkerResources
 from pipeline.worker.routing import is_infrastructure

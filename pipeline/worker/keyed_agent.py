@@ -23,9 +23,9 @@ from typing import Protocol
 import faust
 import redis.exceptions
 
-from pipeline import retry
-from pipeline.correlation import LogContext, bound
+from pipeline.kafka import retry
 from pipeline.settings import PacingSettings
+from pipeline.telemetry.correlation import LogContext, bound
 from pipeline.worker.order import PARK_SEQ, ConversationOrder, park_seq
 from pipeline.worker.resources import WorkerClients, WorkerResources
 from pipeline.worker.routing import Decision

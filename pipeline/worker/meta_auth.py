@@ -1,15 +1,15 @@
 """A tenant's Meta bearer for the worker's Graph calls, cached like its Genesys client.
 
 Inbound media is the worker's first Meta call: the download needs the tenant's system-user
-token. It comes from Vault through :class:`~pipeline.ttl_cache.TtlCache` (one read per tenant
-per TTL, shared by concurrent callers); a token Meta refuses is forgotten so the next attempt
-reads Vault again, in case it was rotated.
+token. It comes from Vault through :class:`~pipeline.runtime.ttl_cache.TtlCache` (one read
+per tenant per TTL, shared by concurrent callers); a token Meta refuses is forgotten so the
+next attempt reads Vault again, in case it was rotated.
 """
 
 from __future__ import annotations
 
 from connectors.meta.graph import MetaAuth
-from pipeline.ttl_cache import TtlCache
+from pipeline.runtime.ttl_cache import TtlCache
 from pipeline.worker.errors import CredentialsMissingError
 from tenancy.credentials import CredentialService, MetaCredentials
 

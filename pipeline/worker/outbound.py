@@ -50,7 +50,7 @@ from connectors.translate import (
     outbound_to_meta,
     parse_outbound,
 )
-from pipeline.retry import BackoffPolicy
+from pipeline.kafka.retry import BackoffPolicy
 from pipeline.store import window
 from pipeline.store.outbound import OutboundFailure
 from pipeline.store.window import CustomerContact

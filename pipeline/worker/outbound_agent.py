@@ -23,10 +23,10 @@ import time
 import faust
 
 from connectors.genesys.attachments import GenesysAttachments
-from pipeline.correlation import LogContext
+from pipeline.kafka.retry import BackoffPolicy
 from pipeline.metrics import record as metrics
-from pipeline.retry import BackoffPolicy
 from pipeline.settings import WagenSettings
+from pipeline.telemetry.correlation import LogContext
 from pipeline.worker.errors import BadEventError
 from pipeline.worker.forward_agent import EventHandler, EventTopics
 from pipeline.worker.keyed_agent import KeyedAgentContext, Record, register_keyed_agents

@@ -1,6 +1,6 @@
 """The outbound delivery claim: at most one worker sends an agent's message, and only once.
 
-The same scheme as the inbound claim (:mod:`pipeline.idempotency`) — a Redis ``SET NX``
+The same scheme as the inbound claim (:mod:`pipeline.store.claims`) — a Redis ``SET NX``
 lease as the cheap gate, the unique ``message_tracking`` row as the truth — keyed by
 (tenant, ``outbound``, Genesys message id) instead of the wamid, which does not exist before
 the send. Genesys retries a webhook it got no timely 200 for, and Kafka redelivers after a
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from pipeline.idempotency import LeasedClaims
 from pipeline.store import outbound
+from pipeline.store.claims import LeasedClaims
 from pipeline.store.outbound import OutboundFailure
 from pipeline.store.tracking import ClaimRefusal
 from tenancy.db.scope import tenant_tx

@@ -25,7 +25,7 @@ from connectors.errors import ConnectorTransportError
 from connectors.genesys.errors import GenesysReceiptReason
 from connectors.meta.errors import META_ERROR_CODES, MetaError, MetaWindowClosedError
 from connectors.translate import GenesysPayloadError, genesys_customer
-from pipeline.retry import BackoffPolicy
+from pipeline.kafka.retry import BackoffPolicy
 from pipeline.store.outbound import OutboundFailure
 from pipeline.worker.errors import WorkerError
 from pipeline.worker.routing import decide, error_code

@@ -3,7 +3,7 @@
 A worker that dies during a Genesys call, or whose call times out, cannot know whether
 Genesys accepted the message, and Genesys's idempotency on ``channel.messageId`` is
 unconfirmed (reference section 6), so sending again may show the customer's message to the
-agent twice. The claim marks such a message *in doubt* (:mod:`pipeline.idempotency`); before
+agent twice. The claim marks such a message *in doubt* (:mod:`pipeline.store.claims`); before
 sending it again the forwarder asks Genesys here: the customer's last known conversation
 (kept from ``prefetchConversationId`` answers in ``conversation_mappings``) is searched for
 a message whose ``providerMessageId`` is the wamid.

@@ -21,14 +21,14 @@ from connectors.genesys.token import GenesysTokenCache
 from connectors.http import HttpTransport
 from connectors.meta.client import MetaClient
 from pipeline.errors import PipelineError
-from pipeline.idempotency import ClaimStore
 from pipeline.media.backend import open_media_store
 from pipeline.media.ingest import MediaIngest
 from pipeline.media.links import MediaLinkSigner
 from pipeline.media.store import MediaStore
 from pipeline.metrics.connectors import CONNECTOR_OBSERVER
-from pipeline.resources import Resources, open_resources, tenancy_services
+from pipeline.runtime.resources import Resources, open_resources, tenancy_services
 from pipeline.settings import PacingSettings, WagenSettings
+from pipeline.store.claims import ClaimStore
 from pipeline.worker.forward import Forwarder
 from pipeline.worker.meta_auth import MetaAuthDirectory
 from pipeline.worker.pacing import Budget, CallPacer, Pacer, PacingBudgets

@@ -23,7 +23,7 @@ from typing import Literal
 import asyncpg
 import redis.exceptions
 
-from pipeline.retry import BackoffPolicy
+from pipeline.kafka.retry import BackoffPolicy
 from pipeline.worker.errors import CredentialsMissingError
 from schemas.errors import WagenError
 from tenancy.errors import QuotaExceededError

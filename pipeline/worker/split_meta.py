@@ -21,8 +21,8 @@ import faust
 
 from connectors.meta.payload import MetaPayloadError
 from connectors.meta.webhook import split_webhook
-from pipeline.correlation import LogContext, bound
 from pipeline.metrics import record as metrics
+from pipeline.telemetry.correlation import LogContext, bound
 from pipeline.worker.records import RecordContext, dlq_headers
 from schemas.events import WhatsAppEvent
 

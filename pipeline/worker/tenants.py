@@ -1,7 +1,7 @@
 """What the worker needs to know about a tenant, cached: status, plan and Genesys client.
 
 Each agent call needs the tenant's status and plan (PostgreSQL) and its Genesys OAuth
-client (Vault). Both come through :class:`~pipeline.ttl_cache.TtlCache` — one round trip
+client (Vault). Both come through :class:`~pipeline.runtime.ttl_cache.TtlCache` — one round trip
 per tenant per TTL, shared by concurrent callers — the same scheme as the gateway's
 webhook secrets. Credentials rotated in Vault are picked up within the TTL, or at once
 after Genesys refuses the cached ones (:meth:`TenantDirectory.forget`).
@@ -12,7 +12,7 @@ from __future__ import annotations
 from connectors.genesys.regions import UnknownRegionError, resolve_endpoints
 from connectors.genesys.token import GenesysTenant
 from connectors.settings import GenesysClientSettings
-from pipeline.ttl_cache import TtlCache
+from pipeline.runtime.ttl_cache import TtlCache
 from pipeline.worker.errors import CredentialsMissingError, GenesysSetupError
 from tenancy.credentials import CredentialService, GenesysCredentials
 from tenancy.errors import TenantNotFoundError, TenantSuspendedError

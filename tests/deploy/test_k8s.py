@@ -21,10 +21,10 @@ import kubernetes_validate
 import pytest
 from prometheus_client.metrics import MetricWrapperBase
 
+from pipeline.kafka.topics import TOPICS
 from pipeline.metrics import registry as metrics_registry
 from pipeline.metrics.http import MetricsServer
 from pipeline.settings import WagenSettings, WorkerSettings
-from pipeline.topics import TOPICS
 from pipeline.worker.app import create_worker_app
 from tests.deploy.manifests import (
     ALL_INTERFACES,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from pipeline.cli.settings_doc import settings_rows
 from pipeline.settings import WagenSettings
-from pipeline.settings_doc import settings_rows
 from tests.conftest import REPO_ROOT
 from tests.deploy.manifests import (
     ALL_INTERFACES,

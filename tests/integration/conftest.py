@@ -10,8 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from pipeline.kafka.topics import ensure_declared_topics
 from pipeline.settings import WagenSettings
-from pipeline.topics import ensure_declared_topics
 from tenancy.db.migrate import migrate
 from tests.integration.scratch import drop_database
 from tests.integration.wagen_process import start_group_at_end

@@ -10,9 +10,9 @@ import sys
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from pipeline.resources import open_resources, tenancy_services
+from pipeline.kafka.topics import WA_EVENTS, held_topic
+from pipeline.runtime.resources import open_resources, tenancy_services
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, held_topic
 from tenancy.audit import Actor
 from tenancy.models import TenantPatch
 from tests.conftest import REPO_ROOT

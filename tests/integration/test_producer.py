@@ -8,8 +8,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from pipeline.kafka import KafkaUnavailableError
-from pipeline.producer import EventProducer
+from pipeline.kafka.client import KafkaUnavailableError
+from pipeline.kafka.producer import EventProducer
 from pipeline.settings import KafkaSettings, WagenSettings
 from tests.conftest import free_port
 

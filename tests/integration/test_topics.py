@@ -15,8 +15,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from pipeline.kafka.topics import TOPICS, TopicSpec, ensure_topics
 from pipeline.settings import WagenSettings
-from pipeline.topics import TOPICS, TopicSpec, ensure_topics
 from tests.conftest import REPO_ROOT
 
 

@@ -7,8 +7,8 @@ import signal
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from pipeline.kafka.topics import WA_EVENTS, WA_WEBHOOKS, dlq_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, WA_WEBHOOKS, dlq_topic
 from schemas.events import WAGEN_EVENT
 from tests.integration.kafka_tail import TopicTail
 from tests.integration.wagen_process import start_group_at_end, wagen, wait_until_stable

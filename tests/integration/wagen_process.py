@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 
-from pipeline.topics import TOPICS
+from pipeline.kafka.topics import TOPICS
 from tests.conftest import REPO_ROOT
 
 

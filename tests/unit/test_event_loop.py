@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import uvloop
 
-from pipeline.event_loop import install
+from pipeline.runtime.event_loop import install
 from pipeline.settings import WagenSettings
 
 

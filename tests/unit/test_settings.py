@@ -7,8 +7,8 @@ import os
 import pytest
 from pydantic import ValidationError
 
+from pipeline.cli.settings_doc import settings_rows, settings_table
 from pipeline.settings import WagenSettings
-from pipeline.settings_doc import settings_rows, settings_table
 from tests.conftest import REPO_ROOT
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from pipeline.ttl_cache import TtlCache
+from pipeline.runtime.ttl_cache import TtlCache
 from tests.unit.fake_clock import FakeClock
 
 

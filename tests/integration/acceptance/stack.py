@@ -33,8 +33,8 @@ from connectors.sandbox.genesys import create_genesys_app
 from connectors.sandbox.genesys_state import ClientConfig, GenesysSandbox, IntegrationConfig
 from connectors.sandbox.meta import create_meta_app
 from connectors.sandbox.meta_state import MetaSandbox, NumberConfig
+from pipeline.kafka.topics import TOPICS, WA_WEBHOOKS
 from pipeline.settings import WagenSettings
-from pipeline.topics import TOPICS, WA_WEBHOOKS
 from tenancy.audit import Actor
 from tenancy.models import CredentialsWrite, TenantCreate
 from tenancy.services import Tenancy

@@ -13,8 +13,8 @@ import uuid
 from aiokafka import AIOKafkaProducer
 
 from connectors.sandbox.common import FailureRule
+from pipeline.kafka.topics import WA_EVENTS, WA_WEBHOOKS, dlq_topic, retry_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, WA_WEBHOOKS, dlq_topic, retry_topic
 from tests.conftest import REPO_ROOT
 from tests.integration.acceptance.stack import (
     Genesys,

@@ -8,8 +8,8 @@ import uuid
 
 from aiokafka import AIOKafkaProducer
 
+from pipeline.kafka.topics import WA_EVENTS, WA_WEBHOOKS, retry_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, WA_WEBHOOKS, retry_topic
 from tests.integration.acceptance.stack import (
     Genesys,
     Tenants,

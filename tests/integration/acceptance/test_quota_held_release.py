@@ -12,8 +12,8 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
 
+from pipeline.kafka.topics import WA_EVENTS, WA_WEBHOOKS, held_topic, retry_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, WA_WEBHOOKS, held_topic, retry_topic
 from tenancy.models import TenantPatch
 from tenancy.services import Tenancy, build_tenancy
 from tenancy.settings import PlanSettings

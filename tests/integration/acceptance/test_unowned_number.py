@@ -15,8 +15,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from connectors.signatures import SIGNATURE_HEADER, sign_meta
 from pipeline.gateway.app import create_app
+from pipeline.kafka.topics import WA_EVENTS, WA_WEBHOOKS, WA_WEBHOOKS_QUARANTINE, retry_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, WA_WEBHOOKS, WA_WEBHOOKS_QUARANTINE, retry_topic
 from tenancy.platform import PlatformSecrets
 from tenancy.vault import VaultClient
 from tests.integration.acceptance.stack import (

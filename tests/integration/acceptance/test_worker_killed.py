@@ -21,8 +21,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from connectors.sandbox.common import FailureRule
+from pipeline.kafka.topics import WA_EVENTS, WA_WEBHOOKS, retry_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, WA_WEBHOOKS, retry_topic
 from tests.integration.acceptance.stack import (
     Genesys,
     GenesysCall,

@@ -11,11 +11,11 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pydantic import SecretStr
 
-from pipeline.dlq import read_marks, read_topic
-from pipeline.dlq_purge import execute_purge, plan_purge
-from pipeline.kafka_admin import offset_bounds, plain_consumer
+from pipeline.kafka.admin import offset_bounds, plain_consumer
+from pipeline.kafka.topics import WA_EVENTS, dlq_topic
+from pipeline.ops.dlq import read_marks, read_topic
+from pipeline.ops.dlq_purge import execute_purge, plan_purge
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, dlq_topic
 from tenancy.audit import Actor
 from tenancy.db.pool import postgres_pool
 from tenancy.settings import PostgresSettings

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from pipeline.lag import measure_lag
+from pipeline.kafka.topics import WA_WEBHOOKS_QUARANTINE
+from pipeline.ops.lag import measure_lag
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_WEBHOOKS_QUARANTINE
 from tests.integration.cli.conftest import commit, json_lines, send, wagen
 
 TOPIC = WA_WEBHOOKS_QUARANTINE  # never consumed by a worker

@@ -9,8 +9,8 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from pipeline.kafka.topics import WA_WEBHOOKS
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_WEBHOOKS
 from tests.integration.cli.conftest import json_lines, send, wagen
 from tests.integration.kafka_tail import TopicTail
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
 
-from pipeline.topics import WA_EVENTS
+from pipeline.kafka.topics import WA_EVENTS
 from tests.integration.cli.conftest import json_lines, send, wagen
 
 

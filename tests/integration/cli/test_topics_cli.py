@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
 
+from pipeline.kafka.topics import TOPICS, WA_WEBHOOKS_QUARANTINE
 from pipeline.settings import WagenSettings
-from pipeline.topics import TOPICS, WA_WEBHOOKS_QUARANTINE
 from tests.conftest import free_port
 from tests.integration.cli.conftest import json_lines, send, wagen
 

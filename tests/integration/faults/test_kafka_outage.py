@@ -12,8 +12,8 @@ import subprocess
 import pytest
 
 from connectors.signatures import SIGNATURE_HEADER, sign_meta
+from pipeline.kafka.topics import WA_WEBHOOKS
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_WEBHOOKS
 from tests.conftest import REPO_ROOT
 from tests.integration.kafka_tail import TopicTail
 from tests.integration.tenancy.conftest import ADMIN, Client, create_tenant

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from pipeline.kafka.topics import GENESYS_WEBHOOKS, dlq_topic, retry_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import GENESYS_WEBHOOKS, dlq_topic, retry_topic
 from tests.integration.acceptance.stack import Genesys, Tenant, Tenants, Workers, wait_caught_up
 from tests.integration.faults.harness import (
     FAST_RECOVERY,

@@ -12,8 +12,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
 
+from pipeline.kafka.topics import WA_EVENTS, WA_WEBHOOKS, dlq_topic, retry_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, WA_WEBHOOKS, dlq_topic, retry_topic
 from tests.integration.acceptance.stack import Genesys, Tenants, Workers, wait_caught_up
 from tests.integration.faults.harness import (
     FAST_RECOVERY,

@@ -21,8 +21,8 @@ import time
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from pipeline.kafka.topics import WA_EVENTS, WA_WEBHOOKS, dlq_topic, held_topic, retry_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, WA_WEBHOOKS, dlq_topic, held_topic, retry_topic
 from tenancy.services import Tenancy
 from tenancy.vault import VaultClient
 from tests.integration.acceptance.stack import Genesys, Tenants, Workers, wait_caught_up

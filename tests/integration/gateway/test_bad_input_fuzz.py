@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.signatures import SIGNATURE_HEADER, sign_meta
+from pipeline.kafka.topics import WA_WEBHOOKS, WA_WEBHOOKS_QUARANTINE
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_WEBHOOKS, WA_WEBHOOKS_QUARANTINE
 from tenancy.services import Tenancy
 from tests.integration.faults.live_gateway import (  # noqa: F401  (fixture, registered by import)
     GatewayTenant,

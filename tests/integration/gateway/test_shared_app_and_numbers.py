@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from connectors.signatures import SIGNATURE_HEADER, sign_meta
 from pipeline.gateway.app import create_app
+from pipeline.kafka.topics import WA_WEBHOOKS, WA_WEBHOOKS_QUARANTINE
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_WEBHOOKS, WA_WEBHOOKS_QUARANTINE
 from tenancy.platform import PlatformSecrets
 from tenancy.vault import VaultClient
 from tests.integration.kafka_tail import TopicTail

@@ -10,8 +10,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from connectors.signatures import SIGNATURE_HEADER, sign_genesys, sign_meta
 from pipeline.gateway.app import create_app
+from pipeline.kafka.topics import GENESYS_WEBHOOKS, WA_WEBHOOKS
 from pipeline.settings import WagenSettings
-from pipeline.topics import GENESYS_WEBHOOKS, WA_WEBHOOKS
 from tests.conftest import free_port
 from tests.integration.kafka_tail import TopicTail
 from tests.integration.tenancy.conftest import ADMIN, Client, create_tenant

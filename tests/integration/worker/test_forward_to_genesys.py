@@ -22,8 +22,8 @@ from aiokafka import AIOKafkaProducer
 from connectors.meta.webhook import split_webhook
 from connectors.sandbox.common import FailureRule
 from connectors.translate import GenesysTarget, message_to_genesys
+from pipeline.kafka.topics import WA_EVENTS, WA_WEBHOOKS, held_topic, retry_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, WA_WEBHOOKS, held_topic, retry_topic
 from schemas.events import MessageReceived
 from tenancy.db.scope import platform_tx, tenant_tx
 from tests.integration.kafka_tail import TopicTail

@@ -19,8 +19,8 @@ from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
 
 from connectors.sandbox.common import FailureRule
+from pipeline.kafka.topics import WA_EVENTS, retry_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, retry_topic
 from tests.integration.kafka_tail import TopicTail
 from tests.integration.worker.harness import PHONE_NUMBER_ID, GenesysSim, WorkerTenant
 from tests.integration.worker.test_forward_to_genesys import publish

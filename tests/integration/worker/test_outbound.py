@@ -25,8 +25,8 @@ from aiokafka import AIOKafkaProducer
 from connectors.sandbox.common import FailureRule
 from connectors.sandbox.genesys_state import StoredAttachment
 from connectors.translate import MetaTarget, outbound_to_meta, parse_outbound
+from pipeline.kafka.topics import GENESYS_WEBHOOKS, dlq_topic, retry_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import GENESYS_WEBHOOKS, dlq_topic, retry_topic
 from tenancy.db.scope import tenant_tx
 from tests.integration.genesys_bodies import agent_webhook as genesys_agent_webhook
 from tests.integration.kafka_tail import TopicTail

@@ -26,8 +26,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from connectors.sandbox.common import RateLimitRule
 from connectors.sandbox.genesys_state import IntegrationConfig
+from pipeline.kafka.topics import WA_EVENTS, WA_WEBHOOKS, dlq_topic
 from pipeline.settings import WagenSettings
-from pipeline.topics import WA_EVENTS, WA_WEBHOOKS, dlq_topic
 from tenancy.audit import Actor
 from tenancy.models import CredentialsWrite, TenantCreate
 from tenancy.services import Tenancy

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.cli.common import parse_time
-from pipeline.kafka_admin import PartitionFacts, TopicFacts
-from pipeline.log_dirs import sizes_from_response
+from pipeline.kafka.admin import PartitionFacts, TopicFacts
+from pipeline.kafka.log_dirs import sizes_from_response
 
 NOW = 1_800_000_000_000
 

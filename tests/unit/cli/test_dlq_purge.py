@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from pipeline.dlq import DlqEntry, Marks, matches, parse_ref
-from pipeline.dlq_purge import deletable_prefixes, plan_purge
+from pipeline.ops.dlq import DlqEntry, Marks, matches, parse_ref
+from pipeline.ops.dlq_purge import deletable_prefixes, plan_purge
 
 TOPIC = "wa.events.dlq"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiokafka import TopicPartition
 
-from pipeline.lag import group_lag, scan_ranges
+from pipeline.ops.lag import group_lag, scan_ranges
 
 A0 = TopicPartition("wa.events", 0)
 A1 = TopicPartition("wa.events", 1)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 
-from pipeline.kafka_read import KafkaRecord, tenant_of
-from pipeline.redrive import is_copy, redrive_headers
-from pipeline.tail import cut, decode_value, header_text, headline, record_json, value_text
+from pipeline.kafka.read import KafkaRecord, tenant_of
+from pipeline.ops.redrive import is_copy, redrive_headers
+from pipeline.ops.tail import cut, decode_value, header_text, headline, record_json, value_text
 
 
 def _record(

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from pipeline.logging import log_handler
 from pipeline.settings import LogSettings
+from pipeline.telemetry.logging import log_handler
 
 
 @dataclass
 class Captured:
-    """A logger whose records go through :func:`pipeline.logging.log_handler`."""
+    """A logger whose records go through :func:`pipeline.telemetry.logging.log_handler`."""
 
     log: logging.Logger
     buffer: io.StringIO

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipeline.correlation import CorrelationFilter, LogContext, bound
-from pipeline.logging import JsonFormatter, configure_logging
-from pipeline.redaction import RedactionFilter
 from pipeline.settings import LogSettings
+from pipeline.telemetry.correlation import CorrelationFilter, LogContext, bound
+from pipeline.telemetry.logging import JsonFormatter, configure_logging
+from pipeline.telemetry.redaction import RedactionFilter
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from pipeline.correlation import (
+from pipeline.telemetry.correlation import (
     LogContext,
     bound,
     current,

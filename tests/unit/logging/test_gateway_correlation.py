@@ -8,9 +8,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from pipeline.correlation import current
 from pipeline.gateway.correlation import correlation_middleware
 from pipeline.gateway.errors import error_middleware
+from pipeline.telemetry.correlation import current
 from tenancy.errors import ForbiddenError
 from tenancy.http.context import request_id
 from tests.unit.logging.conftest import Captured

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from pipeline import retry
-from pipeline.correlation import LogContext
-from pipeline.dlq import DlqEntry
-from pipeline.held import release_headers
+from pipeline.kafka import retry
+from pipeline.ops.dlq import DlqEntry
+from pipeline.ops.held import release_headers
+from pipeline.telemetry.correlation import LogContext
 from pipeline.worker.keyed_agent import Record
 from pipeline.worker.outbound_agent import agent_log_facts
 from pipeline.worker.records import dlq_headers

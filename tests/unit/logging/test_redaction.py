@@ -7,7 +7,7 @@ import base64
 import jwt
 import pytest
 
-from pipeline.redaction import REDACTED, scrub
+from pipeline.telemetry.redaction import REDACTED, scrub
 from tests.unit.logging.conftest import Captured
 
 SECRET = "s3cr3t-Value-9f8e7d6c5b4a"

@@ -15,7 +15,7 @@ from connectors.errors import SignatureMismatchError, SignatureMissingError
 from pipeline.gateway.errors import error_middleware
 from pipeline.gateway.tenant_secrets import CredentialsMissingError
 from pipeline.gateway.webhooks import PhoneNumberNotOwnedError
-from pipeline.kafka import KafkaUnavailableError
+from pipeline.kafka.client import KafkaUnavailableError
 from pipeline.metrics.ingress import counted, rejection_reason, tenant_verified
 from pipeline.metrics.labels import OTHER
 from pipeline.metrics.record import tenant_label

@@ -13,7 +13,7 @@ from pipeline.metrics.labels import (
     error_reason,
     status_label,
 )
-from pipeline.worker.errors import ClaimBusyError
+from pipeline.store.errors import ClaimBusyError
 from schemas.errors import WagenError
 from tenancy.errors import QuotaExceededError, TenantSuspendedError
 

@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
-from pipeline.correlation import LogContext, bound
-from pipeline.logging import log_handler
 from pipeline.settings import LogSettings
+from pipeline.telemetry.correlation import LogContext, bound
+from pipeline.telemetry.logging import log_handler
 from pipeline.worker.keyed_agent import carry_logging_failure
 
 

@@ -11,7 +11,7 @@ import pytest
 from connectors.errors import ConnectorTransportError
 from connectors.meta.errors import MetaWindowClosedError, classify_meta_error
 from connectors.translate import GenesysPayloadError, MetaTarget, outbound_to_meta, parse_outbound
-from pipeline.retry import BackoffPolicy
+from pipeline.kafka.retry import BackoffPolicy
 from pipeline.store.outbound import OutboundFailure
 from pipeline.worker.errors import CredentialsMissingError
 from pipeline.worker.outbound import customer_wa_id, steps

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from pipeline import retry
-from pipeline.retry import BackoffPolicy
+from pipeline.kafka import retry
+from pipeline.kafka.retry import BackoffPolicy
 
 POLICY = BackoffPolicy(attempts=4, base_delay_s=2.0, max_delay_s=10.0)
 

@@ -10,13 +10,10 @@ from connectors.genesys.errors import (
     GenesysCredentialsError,
     classify_genesys_error,
 )
+from pipeline.kafka.retry import BackoffPolicy
 from pipeline.media.errors import MediaLinkMissingError
-from pipeline.retry import BackoffPolicy
-from pipeline.worker.errors import (
-    BadEventError,
-    ClaimBusyError,
-    CredentialsMissingError,
-)
+from pipeline.store.errors import ClaimBusyError
+from pipeline.worker.errors import BadEventError, CredentialsMissingError
 from pipeline.worker.routing import decide
 from tenancy.errors import QuotaExceededError, TenantNotFoundError, TenantSuspendedError
 

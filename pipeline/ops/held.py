@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from pipeline.dlq import DlqEntry, read_topic
-from pipeline.topics import WA_EVENTS, held_topic
+from pipeline.kafka.topics import WA_EVENTS, held_topic
+from pipeline.ops.dlq import DlqEntry, read_topic
 from tenancy import usage
 from tenancy.audit import Actor, record
 from tenancy.db.scope import tenant_tx

@@ -2,9 +2,10 @@
 
 ``extra={...}`` fields are kept in both forms, so a log line can carry tenant_id and other
 facts as fields rather than inside the message text. Two filters on the one root handler
-see every record, ours and every library's: :class:`~pipeline.correlation.CorrelationFilter`
-stamps the ids of the message being handled (correlation id, tenant, message id,
-conversation), then :class:`~pipeline.redaction.RedactionFilter` removes anything secret.
+see every record, ours and every library's:
+:class:`~pipeline.telemetry.correlation.CorrelationFilter` stamps the ids of the message
+being handled (correlation id, tenant, message id, conversation), then
+:class:`~pipeline.telemetry.redaction.RedactionFilter` removes anything secret.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.correlation import CorrelationFilter
-from pipeline.redaction import RESERVED_ATTRS, RedactionFilter
 from pipeline.settings import LogSettings
+from pipeline.telemetry.correlation import CorrelationFilter
+from pipeline.telemetry.redaction import RESERVED_ATTRS, RedactionFilter
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:

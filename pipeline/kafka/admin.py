@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from pipeline.log_dirs import partition_sizes
+from pipeline.kafka.log_dirs import partition_sizes
 
 _CONFIGS = ("retention.ms", "cleanup.policy")
 _UNKNOWN_TOPIC = 3  # Kafka protocol error code UNKNOWN_TOPIC_OR_PARTITION

@@ -4,7 +4,7 @@ A DLQ is a Kafka topic: entries are never deleted by a replay (Kafka is append-o
 each replay is recorded in the tenant's audit log, and an entry already replayed is skipped
 unless forced. Replaying is safe anyway: the pipeline's idempotency claims make a second
 delivery of the same message a no-op. A purge is recorded the same way (see
-``pipeline.dlq_purge``): the audit log is where an entry's marks live, and ``Marks`` reads
+``pipeline.ops.dlq_purge``): the audit log is where an entry's marks live, and ``Marks`` reads
 them back for listing and replaying.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import asyncpg
 from aiokafka import AIOKafkaProducer, TopicPartition
 
-from pipeline.kafka_admin import offset_bounds, plain_consumer, topic_partitions
-from pipeline.kafka_read import Range, read_ranges
+from pipeline.kafka.admin import offset_bounds, plain_consumer, topic_partitions
+from pipeline.kafka.read import Range, read_ranges
 from tenancy.db.scope import platform_tx
 
 # Headers describing a failure or a retry: a replay starts with a clean slate.

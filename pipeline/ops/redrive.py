@@ -16,9 +16,9 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from pipeline.kafka_admin import offset_bounds, offsets_at, plain_consumer, topic_partitions
-from pipeline.kafka_read import KafkaRecord, Range, read_ranges
-from pipeline.tail import TopicMissingError
+from pipeline.kafka.admin import offset_bounds, offsets_at, plain_consumer, topic_partitions
+from pipeline.kafka.read import KafkaRecord, Range, read_ranges
+from pipeline.ops.tail import TopicMissingError
 
 REPLAYED_FROM = "replayed_from"
 

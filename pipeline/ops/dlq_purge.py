@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import asyncpg
 from aiokafka import TopicPartition
 
-from pipeline.dlq import PURGED, DlqEntry, Marks
-from pipeline.kafka_admin import delete_before
+from pipeline.kafka.admin import delete_before
+from pipeline.ops.dlq import PURGED, DlqEntry, Marks
 from tenancy.audit import Actor, record
 from tenancy.db.scope import tenant_tx
 

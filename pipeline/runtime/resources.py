@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import asyncpg
 from redis.asyncio import Redis
 
-from pipeline.kafka import KafkaProbe
+from pipeline.kafka.client import KafkaProbe
 from pipeline.settings import WagenSettings
 from tenancy.db.pool import postgres_pool
 from tenancy.services import Tenancy, TenancyConfig, build_tenancy

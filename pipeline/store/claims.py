@@ -6,7 +6,7 @@ effect the worker takes a claim on (tenant, direction, message id):
 
 1. **Redis** ``SET NX`` with a lease: the cheap gate. A key saying ``done`` drops a
    duplicate without touching PostgreSQL; a key held by someone else means the message is
-   in flight elsewhere (:class:`~pipeline.worker.errors.ClaimBusyError`, retried later).
+   in flight elsewhere (:class:`~pipeline.store.errors.ClaimBusyError`, retried later).
 2. **PostgreSQL**, the truth: the unique row in ``message_tracking``, inserted or taken over
    (unfinished, lease expired) atomically. A row already carried is a duplicate even when
    Redis was flushed; a row leased by another worker is busy.
@@ -30,8 +30,8 @@ import asyncpg
 from redis.asyncio import Redis
 
 from pipeline.store import tracking
+from pipeline.store.errors import ClaimBusyError
 from pipeline.store.tracking import ClaimRefusal, Direction
-from pipeline.worker.errors import ClaimBusyError
 from tenancy.db.scope import tenant_tx
 from tenancy.db.statements import Statement
 

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from pipeline.correlation import unbound
-from pipeline.kafka import KafkaUnavailableError
+from pipeline.kafka.client import KafkaUnavailableError
 from pipeline.metrics import record as metrics
 from pipeline.settings import KafkaSettings
+from pipeline.telemetry.correlation import unbound
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from pipeline.errors import PipelineError
-from pipeline.kafka_admin import Offsets, admin_client, offset_bounds, plain_consumer
-from pipeline.kafka_read import Range, read_ranges
+from pipeline.kafka.admin import Offsets, admin_client, offset_bounds, plain_consumer
+from pipeline.kafka.read import Range, read_ranges
 
 
 class GroupNotFoundError(PipelineError):

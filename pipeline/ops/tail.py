@@ -16,8 +16,8 @@ from typing import Any, Literal
 from aiokafka import TopicPartition
 
 from pipeline.errors import PipelineError
-from pipeline.kafka_admin import offset_bounds, offsets_at, plain_consumer, topic_partitions
-from pipeline.kafka_read import KafkaRecord, Range, read_ranges
+from pipeline.kafka.admin import offset_bounds, offsets_at, plain_consumer, topic_partitions
+from pipeline.kafka.read import KafkaRecord, Range, read_ranges
 
 Start = Literal["beginning", "end"] | int  # an int is epoch milliseconds
 _HEADER_CHARS = 200

@@ -13,7 +13,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.resources import open_resources, tenancy_services
+from pipeline.runtime.resources import open_resources, tenancy_services
 from pipeline.settings import WagenSettings
 from tenancy.audit import Actor
 from tenancy.errors import ConflictError
