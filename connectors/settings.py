@@ -35,9 +35,12 @@ class MetaClientSettings(BaseModel):
         description="Graph API base URL; point it at `wagen sandbox meta` for local runs.",
     )
     api_version: str = Field(
-        default="v23.0",
+        default="v25.0",
         pattern=r"^v[0-9]+\.[0-9]+$",
-        description="Pinned Graph API version (the stored spec is v23.0).",
+        description=(
+            "Pinned Graph API version: v25.0 sends to business-scoped user ids (`recipient`), "
+            "which v23/v24 do not take; bodies stay v23-spec compatible otherwise."
+        ),
     )
     media_hosts: tuple[str, ...] = Field(
         default=("lookaside.fbsbx.com",),

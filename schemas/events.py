@@ -15,6 +15,8 @@ works across replays.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
 from typing import Annotated, Final, Literal
@@ -37,6 +39,43 @@ EVENT_ID_NAMESPACE: Final = UUID("6f1d8c2e-3b4a-5c6d-8e7f-90a1b2c3d4e5")
 """Namespace of every derived ``event_id``; changing it changes every id (never do)."""
 
 _SEPARATOR: Final = "\x1f"  # ASCII unit separator: cannot occur in ids, so parts never blur
+
+_PLUS_DIGITS: Final = re.compile(r"\+([0-9]{5,20})")
+
+
+def plain_wa_id(value: str | None) -> str | None:
+    """A ``wa_id`` as Meta documents it (digits): ``+16505551234`` (seen in some bodies) ->
+    ``16505551234``; anything else unchanged, empty -> ``None``."""
+    if not value:
+        return None
+    match = _PLUS_DIGITS.fullmatch(value.strip())
+    return match.group(1) if match else value
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerIds:
+    """Every id one webhook gives for the customer of an event.
+
+    Attributes:
+        wa_id: their number (digits), when Meta shows it.
+        user_id: their business-scoped user id (BSUID, 2026+).
+        parent_user_id: the parent BSUID, for businesses that enabled it.
+        username: their WhatsApp username, when they adopted one.
+        group_id: the group the message was written in (the ids above are then the
+            participant's, and the conversation is the group's).
+    """
+
+    wa_id: str | None = None
+    user_id: str | None = None
+    parent_user_id: str | None = None
+    username: str | None = None
+    group_id: str | None = None
+
+    @property
+    def thread(self) -> str | None:
+        """What orders and partitions the conversation: the group, else the BSUID (the id
+        every 2026 webhook carries, with or without a number), else the number."""
+        return self.group_id or self.user_id or self.wa_id
 
 
 def derive_event_id(tenant_id: str, kind: str, *parts: str) -> UUID:
@@ -107,6 +146,25 @@ class MessageReceived(WhatsAppEvent):
     problem: str | None = None
     payload: InboundMessage
 
+    def customer_ids(self) -> CustomerIds:
+        """The customer's ids from the message and its contact entry."""
+        message, contact = self.payload, self.contact
+        profile = contact.profile if contact else None
+        group = (message.model_extra or {}).get("group_id")
+        return CustomerIds(
+            wa_id=plain_wa_id(message.from_ or (contact.wa_id if contact else None)),
+            user_id=message.from_user_id or (contact.user_id if contact else None),
+            parent_user_id=contact.parent_user_id if contact else None,
+            username=profile.username if profile else None,
+            group_id=group if isinstance(group, str) and group else None,
+        )
+
+    @property
+    def key(self) -> str:
+        """``tenant_id:thread`` (:attr:`CustomerIds.thread`), so one conversation stays in
+        order whichever of the customer's ids a webhook carries."""
+        return f"{self.tenant_id}:{self.customer_ids().thread or self.customer}"
+
 
 class StatusReceived(WhatsAppEvent):
     """Meta reports a status of a message we sent; ``type`` is the status (``delivered``).
@@ -119,6 +177,15 @@ class StatusReceived(WhatsAppEvent):
     customer: str
     contact_name: str | None = None
     payload: Status
+
+    @property
+    def key(self) -> str:
+        """``tenant_id:thread``, like the messages of the same conversation."""
+        status = self.payload
+        thread = status.group_id or status.recipient_user_id or self.customer
+        if status.recipient_type == "group":
+            thread = status.group_id or status.recipient_id or thread
+        return f"{self.tenant_id}:{thread}"
 
 
 class WebhookErrorReceived(WhatsAppEvent):

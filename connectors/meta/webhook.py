@@ -34,6 +34,7 @@ from schemas.events import (
     WebhookErrorReceived,
     WhatsAppEvent,
     derive_event_id,
+    plain_wa_id,
 )
 from schemas.meta.messages import InboundMessage, UnknownMessage
 from schemas.meta.statuses import Status
@@ -113,9 +114,11 @@ def _message_event(
     contact = _matching_contact(contacts, message.from_, message.from_user_id)
     if contact is None and not (message.from_ or message.from_user_id) and len(contacts) == 1:
         contact = contacts[0]  # no id on the message itself: its value's only contact sent it
+    group = (message.model_extra or {}).get("group_id")
     customer = (
-        message.from_
-        or (contact.wa_id if contact else None)
+        (group if isinstance(group, str) and group else None)  # a group is one conversation
+        or plain_wa_id(message.from_)
+        or plain_wa_id(contact.wa_id if contact else None)
         or message.from_user_id
         or (contact.user_id if contact else None)
     )
@@ -145,7 +148,7 @@ def _status_event(
     common: dict[str, Any],
     where: str,
 ) -> StatusReceived:
-    customer = status.recipient_id or status.recipient_user_id
+    customer = plain_wa_id(status.recipient_id) or status.recipient_user_id
     if not customer:
         raise MetaPayloadError(
             f"{where}.recipient_id",

@@ -29,6 +29,7 @@ from connectors.sandbox.genesys_api import GENESYS_KEY
 from connectors.sandbox.genesys_state import ClientConfig, IntegrationConfig, StoredAttachment
 from connectors.sandbox.ids import genesys_message_id
 from connectors.signatures import sign_genesys
+from connectors.translate.context import genesys_customer
 from schemas.genesys import OUTBOUND_WEBHOOK
 
 SESSION_KEY: Final = web.AppKey("genesys_webhook_session", aiohttp.ClientSession)
@@ -149,7 +150,7 @@ def _webhook_body(spec: OutboundSpec) -> dict[str, Any]:
             "id": spec.integration_id,
             "platform": "Open",
             "type": "Private",
-            "to": {"id": spec.to, "idType": "Phone"},
+            "to": {"id": spec.to, "idType": genesys_customer(spec.to)[1]},
             "from": {"nickname": spec.nickname, "id": spec.integration_id, "idType": "Opaque"},
             "time": _time(),
             "messageId": ident,

@@ -51,6 +51,7 @@ def create_meta_app(
     routes.add_post(f"{prefix}/failures", control.add_failure)
     routes.add_post(f"{prefix}/webhooks/message", control.emit_message)
     routes.add_post(f"{prefix}/webhooks/status", control.emit_status)
+    routes.add_post(f"{prefix}/webhooks/system", control.emit_system)
     routes.add_get(f"{prefix}/requests", control.list_requests)
     routes.add_get(f"{prefix}/sent", control.list_sent)
     return app

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Self
 
 import aiohttp
 from aiohttp import web
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from connectors.meta.errors import META_ERROR_CODES
 from connectors.sandbox.common import (
@@ -28,6 +28,7 @@ from connectors.sandbox.meta_graph import META_KEY
 from connectors.sandbox.meta_state import MetaSandbox, NumberConfig, StoredMedia, digits
 from connectors.signatures import sign_meta
 from schemas.meta import WebhookPayload
+from schemas.meta.send_common import BSUID
 
 SESSION_KEY: Final = web.AppKey("meta_webhook_session", aiohttp.ClientSession)
 
@@ -64,19 +65,51 @@ class ImageIn(ControlModel):
     caption: str | None = None
 
 
-class InboundMessage(ControlModel):
-    """``POST /_sandbox/webhooks/message``: a customer writes (this opens the window).
+class Customer(ControlModel):
+    """Who a customer is: their number, their business-scoped user id, or both.
 
-    Give ``text``, ``image``, or a raw ``type`` + ``content`` for any other kind.
+    A customer with a ``user_id`` and no ``from`` is one who adopted a username and whose
+    number Meta does not show (2026): the webhook then carries only the BSUID.
     """
 
     phone_number_id: str
-    from_: str = Field(alias="from", pattern=r"^[0-9]{5,20}$")
+    from_: str | None = Field(default=None, alias="from", pattern=r"^[0-9]{5,20}$")
+    user_id: str | None = Field(default=None, pattern=f"^{BSUID.pattern}$")
+    username: str | None = None
     name: str = "Ana Souza"
+
+    @model_validator(mode="after")
+    def _someone(self) -> Self:
+        if self.from_ is None and self.user_id is None:
+            raise ValueError("give from, user_id, or both")
+        return self
+
+
+class InboundMessage(Customer):
+    """``POST /_sandbox/webhooks/message``: a customer writes (this opens the window).
+
+    Give ``text``, ``image``, or a raw ``type`` + ``content`` for any other kind. With
+    ``group_id`` the customer writes in a group of the business (Groups API): the group's
+    window opens, and sends to the group id (``recipient_type: group``) are accepted.
+    """
+
+    group_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_=\-]{8,200}$")
     text: str | None = None
     image: ImageIn | None = None
     type: str | None = None
     content: dict[str, Any] | None = None
+
+
+class SystemChange(Customer):
+    """``POST /_sandbox/webhooks/system``: the customer changed number or user id.
+
+    ``from`` / ``user_id`` are the customer's ids before the change. A new number comes with
+    a new BSUID (Meta generates one per number), given or derived here.
+    """
+
+    type: Literal["user_changed_number", "user_changed_user_id"]
+    new_wa_id: str | None = Field(default=None, pattern=r"^[0-9]{5,20}$")
+    new_user_id: str | None = Field(default=None, pattern=f"^{BSUID.pattern}$")
 
 
 class StatusOut(ControlModel):
@@ -186,17 +219,39 @@ async def _emit(request: web.Request, number: NumberConfig, body: dict[str, Any]
     return web.json_response({"delivery_status": status, "body": body})
 
 
+def _sender(spec: Customer) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The message's own sender fields and the ``contacts[]`` entry of a customer."""
+    fields: dict[str, Any] = {}
+    contact: dict[str, Any] = {"profile": {"name": spec.name}}
+    if spec.username:
+        contact["profile"]["username"] = spec.username
+    if spec.from_:
+        fields["from"] = contact["wa_id"] = spec.from_
+    if spec.user_id:
+        fields["from_user_id"] = contact["user_id"] = spec.user_id
+    return fields, contact
+
+
+def _learn(sandbox: MetaSandbox, spec: Customer) -> None:
+    if spec.from_ and spec.user_id:
+        sandbox.phones[spec.user_id] = spec.from_
+
+
 async def emit_message(request: web.Request) -> web.Response:
-    """Emit an inbound message webhook; the customer's window opens."""
+    """Emit an inbound message webhook; the customer's (or group's) window opens."""
     spec = await read_control(request, InboundMessage)
     sandbox = request.app[META_KEY]
     number = _number(sandbox, spec.phone_number_id)
     now = sandbox.clock()
+    sender, contact = _sender(spec)
     message: dict[str, Any] = {
-        "from": spec.from_,
-        "id": wamid(spec.from_, outbound=False),
+        **sender,
+        "id": wamid(spec.from_ or spec.user_id or "", outbound=False),
         "timestamp": str(int(now)),
     }
+    if spec.group_id is not None:
+        message["group_id"] = spec.group_id
+        sandbox.groups[spec.group_id] = number.phone_number_id
     if spec.image is not None:
         data = _decode(spec.image.data_b64)
         stored = StoredMedia(media_id(), number.phone_number_id, data, spec.image.mime_type)
@@ -211,10 +266,48 @@ async def emit_message(request: web.Request) -> web.Response:
         message.update({"type": spec.type, spec.type: spec.content or {}})
     else:
         raise web.HTTPUnprocessableEntity(text="give text, image, or type and content")
-    sandbox.open_window(number.phone_number_id, spec.from_)
-    contacts = [{"profile": {"name": spec.name}, "wa_id": spec.from_}]
+    _learn(sandbox, spec)
+    customer = spec.group_id or spec.from_ or spec.user_id or ""
+    sandbox.open_window(number.phone_number_id, customer)
     return await _emit(
-        request, number, _envelope(number, {"contacts": contacts, "messages": [message]})
+        request, number, _envelope(number, {"contacts": [contact], "messages": [message]})
+    )
+
+
+async def emit_system(request: web.Request) -> web.Response:
+    """Emit a ``system`` message: the customer changed number (and so BSUID) or user id."""
+    spec = await read_control(request, SystemChange)
+    sandbox = request.app[META_KEY]
+    number = _number(sandbox, spec.phone_number_id)
+    _learn(sandbox, spec)
+    sender, contact = _sender(spec)
+    system: dict[str, Any] = {"type": spec.type}
+    if spec.type == "user_changed_number":
+        if spec.new_wa_id is None:
+            raise web.HTTPUnprocessableEntity(text="user_changed_number needs new_wa_id")
+        new_user_id = spec.new_user_id or f"{(spec.user_id or 'US.')[:2]}.{spec.new_wa_id}9"
+        system.update(
+            body=f"{spec.name} changed from {spec.from_ or spec.user_id} to {spec.new_wa_id}",
+            wa_id=spec.new_wa_id,
+            user_id=new_user_id,
+        )
+        sandbox.phones[new_user_id] = spec.new_wa_id
+        sandbox.carry_window(spec.from_ or spec.user_id or "", spec.new_wa_id)
+    else:
+        if spec.new_user_id is None:
+            raise web.HTTPUnprocessableEntity(text="user_changed_user_id needs new_user_id")
+        system.update(body=f"{spec.name} changed their user id", user_id=spec.new_user_id)
+        if spec.from_:
+            sandbox.phones[spec.new_user_id] = spec.from_
+    message = {
+        **sender,
+        "id": wamid(spec.from_ or spec.user_id or "", outbound=False),
+        "timestamp": str(int(sandbox.clock())),
+        "type": "system",
+        "system": system,
+    }
+    return await _emit(
+        request, number, _envelope(number, {"contacts": [contact], "messages": [message]})
     )
 
 
@@ -224,15 +317,21 @@ async def emit_status(request: web.Request) -> web.Response:
     sandbox = request.app[META_KEY]
     number = _number(sandbox, spec.phone_number_id)
     sent = next((s for s in sandbox.sent if s["wamid"] == spec.id), None)
-    recipient = spec.recipient_id or (digits(sent["body"]["to"]) if sent else None)
+    recipient = spec.recipient_id or (_addressee(sent["body"]) if sent else None)
     if recipient is None:
         raise web.HTTPUnprocessableEntity(text="unknown wamid: give recipient_id")
     status: dict[str, Any] = {
         "id": spec.id,
         "status": spec.status,
         "timestamp": str(int(sandbox.clock())),
-        "recipient_id": recipient,
     }
+    body = sent["body"] if sent else {}
+    if body.get("recipient") and not spec.recipient_id:
+        status["recipient_user_id"] = recipient  # sent by BSUID: Meta shows no number
+    else:
+        status["recipient_id"] = recipient
+    if body.get("recipient_type") == "group":
+        status["recipient_type"] = "group"
     callback = sent["body"].get("biz_opaque_callback_data") if sent else None
     if callback:
         status["biz_opaque_callback_data"] = callback
@@ -244,6 +343,14 @@ async def emit_status(request: web.Request) -> web.Response:
             {"code": code, "title": title, "message": title, "error_data": {"details": title}}
         ]
     return await _emit(request, number, _envelope(number, {"statuses": [status]}))
+
+
+def _addressee(body: dict[str, Any]) -> str:
+    """Whom a status reports on: the number's digits, the BSUID, or the group id."""
+    if body.get("recipient"):
+        return str(body["recipient"])
+    to = str(body.get("to", ""))
+    return to if body.get("recipient_type") == "group" else digits(to)
 
 
 def _b64_sha(stored: StoredMedia) -> str:

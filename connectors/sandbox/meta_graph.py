@@ -16,7 +16,13 @@ from pydantic import ValidationError
 
 from connectors.sandbox.common import FailureRule, apply_delay
 from connectors.sandbox.ids import fbtrace_id, media_id, wamid
-from connectors.sandbox.meta_state import MEDIA_URL_TTL_S, MetaSandbox, StoredMedia, digits
+from connectors.sandbox.meta_state import (
+    MEDIA_URL_TTL_S,
+    RECIPIENT_SINCE,
+    MetaSandbox,
+    StoredMedia,
+    digits,
+)
 from schemas.meta import SEND_BODY, MarkRead
 from schemas.meta.errors import ErrorData, GraphError, GraphErrorResponse
 from schemas.meta.media import MEDIA_MAX_BYTES, media_type_of
@@ -127,29 +133,50 @@ async def send_messages(request: web.Request) -> web.Response:
     except ValueError:
         data = raw.decode("utf-8", errors="replace")
     sandbox, gate = await _gate(request, "messages", number_id)
-    response = gate if isinstance(gate, web.Response) else _send(sandbox, number_id, data)
+    version = _version(request.match_info["version"])
+    response = gate if isinstance(gate, web.Response) else _send(sandbox, number_id, data, version)
     return _finish(request, sandbox, response, "messages", number_id, data)
 
 
-def _send(sandbox: MetaSandbox, number_id: str, data: Any) -> web.Response:
+def _version(text: str) -> tuple[int, int]:
+    major, _, minor = text.lstrip("v").partition(".")
+    return int(major), int(minor or 0)
+
+
+def _send(
+    sandbox: MetaSandbox, number_id: str, data: Any, version: tuple[int, int]
+) -> web.Response:
+    if isinstance(data, dict) and "recipient" in data and version < RECIPIENT_SINCE:
+        wanted = "v{}.{}".format(*RECIPIENT_SINCE)
+        return graph_error(
+            400, 100, "Invalid parameter", details=f"recipient is not a parameter before {wanted}"
+        )
     try:
         body = SEND_BODY.validate_python(data)
     except ValidationError as exc:
         return graph_error(400, 100, "Invalid parameter", details=describe_validation_error(exc))
     if isinstance(body, MarkRead):
         return web.json_response({"success": True})
-    if not isinstance(body, SendTemplate) and not sandbox.window_open(number_id, body.to):
+    addressee = body.addressee
+    if body.recipient_type == "group" and sandbox.groups.get(addressee) != number_id:
+        return graph_error(400, 131009, "Parameter value is not valid", details="unknown group")
+    if not isinstance(body, SendTemplate) and not sandbox.window_open(number_id, addressee):
         return graph_error(400, 131047, "Re-engagement message", details=WINDOW_CLOSED_DETAILS)
     media = getattr(body, body.type, None)
     media_ref = getattr(media, "id", None) if body.type != "interactive" else None
     if isinstance(media_ref, str) and sandbox.media.get(media_ref) is None:
         return graph_error(400, 100, "Invalid parameter", details=f"media id {media_ref} not found")
-    message_id = wamid(digits(body.to), outbound=True)
+    message_id = wamid(sandbox.customer(addressee), outbound=True)
     sandbox.sent.append({"wamid": message_id, "phone_number_id": number_id, "body": data})
+    contact = (
+        {"input": addressee, "user_id": addressee}
+        if body.recipient is not None
+        else {"input": addressee, "wa_id": digits(addressee)}
+    )
     return web.json_response(
         {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": body.to, "wa_id": digits(body.to)}],
+            "contacts": [] if body.recipient_type == "group" else [contact],
             "messages": [{"id": message_id}],
         }
     )

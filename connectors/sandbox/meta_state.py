@@ -25,6 +25,10 @@ WINDOW_S = 24 * 3600
 MEDIA_URL_TTL_S = 300
 """How long a media download URL works (Meta: 5 minutes)."""
 
+RECIPIENT_SINCE = (25, 0)
+"""The first Graph version whose send API takes a BSUID as ``recipient`` (v23 and v24 have
+``to`` only: Meta's v23 spec; pywa 4 sends ``recipient`` on v25)."""
+
 
 class NumberConfig(ControlModel):
     """``POST /_sandbox/numbers``: a business number, the token allowed to use it, and where
@@ -68,6 +72,9 @@ class MetaSandbox:
         clock: wall-clock seconds (tests may replace it).
         window_s: the customer service window.
         url_secret: signs media download URLs.
+        phones: business-scoped user id -> the customer's number (digits), for customers
+            whose webhooks carried both; a send to either reaches the same person.
+        groups: group id -> the business number whose group it is.
     """
 
     numbers: dict[str, NumberConfig] = field(default_factory=dict)
@@ -80,6 +87,8 @@ class MetaSandbox:
     clock: Callable[[], float] = time.time
     window_s: float = WINDOW_S
     url_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    phones: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
 
     def token_known(self, token: str) -> bool:
         """Whether ``token`` belongs to some number and is not revoked."""
@@ -92,13 +101,29 @@ class MetaSandbox:
         number = self.numbers.get(phone_number_id)
         return number is not None and hmac.compare_digest(number.access_token, token)
 
-    def open_window(self, phone_number_id: str, wa_id: str, *, age_s: float = 0.0) -> None:
-        """Record that the customer wrote ``age_s`` seconds ago."""
-        self.last_inbound[(phone_number_id, digits(wa_id))] = self.clock() - age_s
+    def customer(self, addressee: str) -> str:
+        """One key per person: a number's digits (a BSUID of a known number maps to it); an
+        unlinked BSUID or a group id as it is."""
+        if addressee in self.phones:
+            return self.phones[addressee]
+        number = digits(addressee)
+        looks_like_phone = addressee.lstrip("+")[:1].isdigit() and len(number) >= 5
+        return number if looks_like_phone else addressee
+
+    def open_window(self, phone_number_id: str, addressee: str, *, age_s: float = 0.0) -> None:
+        """Record that the customer (or group) wrote ``age_s`` seconds ago."""
+        self.last_inbound[(phone_number_id, self.customer(addressee))] = self.clock() - age_s
+
+    def carry_window(self, old: str, new: str) -> None:
+        """A customer who changed number keeps their windows under the new one."""
+        before, after = self.customer(old), self.customer(new)
+        for (number, customer), at in list(self.last_inbound.items()):
+            if customer == before:
+                self.last_inbound[(number, after)] = at
 
     def window_open(self, phone_number_id: str, to: str) -> bool:
-        """Whether a free-form message may go to ``to`` now."""
-        last = self.last_inbound.get((phone_number_id, digits(to)))
+        """Whether a free-form message may go to ``to`` (number, BSUID or group) now."""
+        last = self.last_inbound.get((phone_number_id, self.customer(to)))
         return last is not None and self.clock() - last <= self.window_s
 
     def media_signature(self, media_id: str, expires: int) -> str:

@@ -9,20 +9,66 @@ translation itself never waits on I/O.
 
 Also here: the one customer-id convention both directions share. Genesys threads a
 conversation per ``channel.from.id`` (reference ``genesys-open-messaging.md`` section 0), so
-the id must never change format: a ``wa_id`` becomes ``+`` + ``wa_id`` with ``idType: Phone``;
-a business-scoped user id (no ``wa_id``, from 2026) is sent as it is with ``idType: Opaque``.
+the id must never change: wagen keeps one *customer key* per person (or group) and tenant
+(the pipeline's identity store picks it, see ``docs/mapping.md`` "Identities"): a ``wa_id``
+key becomes ``+`` + ``wa_id`` with ``idType: Phone``; a business-scoped user id or a group id
+is sent as it is with ``idType: Opaque``. Back to Meta, a :class:`Recipient` says how a send
+addresses the customer: ``to`` with the number, ``recipient`` with the BSUID, or ``to`` with a
+group id and ``recipient_type: group``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, Literal, Protocol, TypedDict
 
 from schemas.genesys import IdType
+from schemas.meta.send_common import BSUID
 
 _WA_ID: Final = re.compile(r"[0-9]{5,20}")
-_E164: Final = re.compile(r"\+?([0-9]{5,20})")
+# A number as people write it: +, spaces, dots, dashes and parentheses between the digits.
+_FORMATTED_PHONE: Final = re.compile(r"\+?[0-9][0-9 ().\-]{3,30}[0-9]")
+_PHONE_PUNCTUATION: Final = re.compile(r"[+ ().\-]")
+
+RecipientKind = Literal["phone", "user_id", "group"]
+"""How Meta addresses a customer: by number, by business-scoped user id, or a group."""
+
+
+class Addressing(TypedDict, total=False):
+    """The addressing fields of a send body (``SendBase``), as keyword arguments."""
+
+    recipient_type: Literal["individual", "group"]
+    to: str
+    recipient: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Whom a Meta send goes to, and in which field.
+
+    Attributes:
+        kind: ``phone`` (``to: +digits``), ``user_id`` (``recipient: <BSUID>``, for a
+            customer whose number wagen does not know) or ``group`` (``to: <group id>``
+            with ``recipient_type: group``, through the Groups API).
+        value: ``+digits``, the BSUID, or the group id.
+    """
+
+    kind: RecipientKind
+    value: str
+
+    def fields(self) -> Addressing:
+        """The addressing fields of a send body."""
+        if self.kind == "user_id":
+            return {"recipient_type": "individual", "recipient": self.value}
+        if self.kind == "group":
+            return {"recipient_type": "group", "to": self.value}
+        return {"recipient_type": "individual", "to": self.value}
+
+    @property
+    def is_group(self) -> bool:
+        """A group: no interactive messages (Groups API), no typing indicator."""
+        return self.kind == "group"
 
 
 class MediaLinker(Protocol):
@@ -66,12 +112,16 @@ class GenesysTarget:
             message apart from any other. Return ``None`` for all but one wamid of an agent
             message that was split into several WhatsApp messages, so Genesys gets one receipt.
         quoted_text: the text of a message a reply or a reaction refers to, when tracked.
+        customer_key: the customer's stable key from wagen's identity store, which becomes
+            ``channel.from.id`` / ``channel.to.id``; ``None`` uses the event's own customer
+            (the dry runs, which have no store).
     """
 
     integration_id: str
     media_url: MediaLinker
     genesys_message_id: WamidLookup = unknown
     quoted_text: WamidLookup = unknown
+    customer_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,24 +132,42 @@ class MetaTarget:
         phone_number_id: the business number that answers this customer.
         last_inbound_wamid: the customer's latest message, which an agent's typing indicator
             must be attached to (Meta shows typing only through mark-as-read).
+        recipient: how to address the customer, from wagen's identity store (their current
+            number, else their BSUID, or a group); ``None`` reads it off ``channel.to.id``
+            (:func:`meta_recipient`).
     """
 
     phone_number_id: str
     last_inbound_wamid: CustomerLookup = unknown
+    recipient: Recipient | None = None
+
+
+def customer_key(customer_id: str) -> str:
+    """wagen's key of a customer id from either side: a number in any formatting (``+``,
+    spaces, dashes, parentheses) becomes its digits; a BSUID or group id stays as it is."""
+    value = customer_id.strip()
+    if _FORMATTED_PHONE.fullmatch(value):
+        digits = _PHONE_PUNCTUATION.sub("", value)
+        if _WA_ID.fullmatch(digits):
+            return digits
+    return value
 
 
 def genesys_customer(customer: str) -> tuple[str, IdType]:
-    """The Genesys ``id`` and ``idType`` of a WhatsApp customer (``wa_id`` or user id)."""
-    if _WA_ID.fullmatch(customer):
-        return f"+{customer}", "Phone"
-    return customer, "Opaque"
+    """The Genesys ``id`` and ``idType`` of a customer key (digits, a BSUID, a group id)."""
+    key = customer_key(customer)
+    if _WA_ID.fullmatch(key):
+        return f"+{key}", "Phone"
+    return key, "Opaque"
 
 
-def meta_recipient(customer_id: str) -> str | None:
-    """The Meta ``to`` of a Genesys customer id: E.164 with ``+``, or ``None`` if not a phone.
-
-    Meta's v23 send API addresses customers by phone only, so a business-scoped user id
-    cannot be answered yet.
-    """
-    match = _E164.fullmatch(customer_id.strip())
-    return f"+{match.group(1)}" if match else None
+def meta_recipient(customer_id: str) -> Recipient | None:
+    """How to address a Genesys customer id when the identity store has nothing to say: a
+    number (any formatting) by ``to``, a BSUID by ``recipient``; ``None`` for anything else
+    (a group id cannot be told apart from other opaque ids without the store)."""
+    key = customer_key(customer_id)
+    if _WA_ID.fullmatch(key):
+        return Recipient("phone", f"+{key}")
+    if BSUID.fullmatch(key):
+        return Recipient("user_id", key)
+    return None

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from connectors.translate.calls import UPLOADED_MEDIA_ID, MediaUpload, UploadSource
+from connectors.translate.context import Recipient
 from schemas.genesys.webhook import ConversationContentAttachment
 from schemas.meta.interactive import (
     ButtonAction,
@@ -95,13 +96,12 @@ def split_text(text: str, limit: int = TEXT_MAX) -> list[str]:
     return pieces
 
 
-def text_bodies(to: str, text: str) -> list[SendMessage]:
+def text_bodies(to: Recipient, text: str) -> list[SendMessage]:
     """Text messages, split at :data:`TEXT_MAX`; ``preview_url`` on pieces holding a link."""
     return [
         SendText(
             messaging_product="whatsapp",
-            recipient_type="individual",
-            to=to,
+            **to.fields(),
             type="text",
             text=TextContent(body=piece, preview_url=True if _URL.search(piece) else None),
         )
@@ -128,7 +128,7 @@ def meta_kind(media_type: str, mime: str) -> MetaKind:
 
 
 def attachment_bodies(
-    to: str, attachment: ConversationContentAttachment, url: str, caption: str | None
+    to: Recipient, attachment: ConversationContentAttachment, url: str, caption: str | None
 ) -> tuple[MediaUpload, SendMessage, bool]:
     """The upload, the send by uploaded id, and whether ``caption`` was used.
 
@@ -144,32 +144,28 @@ def attachment_bodies(
     if kind == "image":
         send = SendImage(
             messaging_product="whatsapp",
-            recipient_type="individual",
-            to=to,
+            **to.fields(),
             type="image",
             image=media,
         )
     elif kind == "video":
         send = SendVideo(
             messaging_product="whatsapp",
-            recipient_type="individual",
-            to=to,
+            **to.fields(),
             type="video",
             video=media,
         )
     elif kind == "audio":
         send = SendAudio(
             messaging_product="whatsapp",
-            recipient_type="individual",
-            to=to,
+            **to.fields(),
             type="audio",
             audio=MediaRef(id=UPLOADED_MEDIA_ID),
         )
     else:
         send = SendDocument(
             messaging_product="whatsapp",
-            recipient_type="individual",
-            to=to,
+            **to.fields(),
             type="document",
             document=DocumentRef(
                 id=UPLOADED_MEDIA_ID, caption=used, filename=attachment.filename or None
@@ -203,11 +199,14 @@ def _list(body: str, options: Sequence[tuple[str, str]]) -> ListInteractive:
 Builder = Callable[[str, Sequence[tuple[str, str]]], ButtonInteractive | ListInteractive]
 
 
-def choice_bodies(to: str, text: str, options: Sequence[tuple[str, str]]) -> list[SendMessage]:
+def choice_bodies(
+    to: Recipient, text: str, options: Sequence[tuple[str, str]]
+) -> list[SendMessage]:
     """Quick replies as reply buttons, else as a list, else as text with numbered options.
 
     Args:
-        to: the customer's number.
+        to: the customer (a group gets numbered text: the Groups API sends no interactive
+            messages).
         text: the message text (the body above the choices).
         options: ``(id, title)`` pairs; the id comes back in the customer's tap.
 
@@ -216,7 +215,7 @@ def choice_bodies(to: str, text: str, options: Sequence[tuple[str, str]]) -> lis
     limits, so whichever builds first wins and nothing is truncated.
     """
     body = text.strip() or CHOICE_PROMPT
-    builders: tuple[Builder, ...] = (_buttons, _list)
+    builders: tuple[Builder, ...] = () if to.is_group else (_buttons, _list)
     for build in builders:
         try:
             content = build(body, options)
@@ -225,8 +224,7 @@ def choice_bodies(to: str, text: str, options: Sequence[tuple[str, str]]) -> lis
         return [
             SendInteractive(
                 messaging_product="whatsapp",
-                recipient_type="individual",
-                to=to,
+                **to.fields(),
                 type="interactive",
                 interactive=content,
             )

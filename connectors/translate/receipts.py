@@ -62,7 +62,7 @@ def status_to_genesys(event: StatusReceived, target: GenesysTarget) -> list[Gene
     genesys_id = target.genesys_message_id(event.message_id)
     if genesys_id is None:
         return []
-    customer_id, id_type = genesys_customer(event.customer)
+    customer_id, id_type = genesys_customer(target.customer_key or event.customer)
     body = OpenInboundNormalizedReceipt(
         id=genesys_id,
         channel=OpenInboundMessagingReceiptChannel(

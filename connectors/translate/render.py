@@ -135,7 +135,11 @@ def order(value: Order) -> Rendition:
 
 def system(value: System) -> Rendition:
     """Meta's own sentence (e.g. "User A changed from X to Y"); the new ``wa_id`` as a fact."""
-    facts = {"system_type": value.type or "", "system_new_wa_id": value.wa_id or ""}
+    facts = {
+        "system_type": value.type or "",
+        "system_new_wa_id": value.wa_id or "",
+        "system_new_user_id": value.user_id or "",
+    }
     text = value.body or f"WhatsApp system notice ({value.type or 'no type'})"
     return Rendition(f"System: {text}", {k: v for k, v in facts.items() if v})
 

@@ -64,6 +64,9 @@ MEDIA_TYPES: Final[dict[str, Literal["Image", "Video", "Audio", "File"]]] = {
 
 _HEX_SHA256: Final = re.compile(r"[0-9a-fA-F]{64}")
 
+GROUP_NAME: Final = "WhatsApp group"
+"""The name a group's Genesys conversation shows (a group message carries no group name)."""
+
 
 def event_to_genesys(event: WhatsAppEvent, target: GenesysTarget) -> list[GenesysCall]:
     """The Genesys calls of one WhatsApp event, in order (empty: nothing to forward)."""
@@ -95,8 +98,10 @@ def referenced_wamids(event: WhatsAppEvent) -> frozenset[str]:
 def message_to_genesys(event: MessageReceived, target: GenesysTarget) -> GenesysCall:
     """The one call an inbound message becomes (see the module docstring)."""
     message = event.payload
-    name = event.contact_name or None
-    customer_id, id_type = genesys_customer(event.customer)
+    ids = event.customer_ids()
+    # A group is one conversation: named as a group, each line says who wrote it.
+    name = GROUP_NAME if ids.group_id else (event.contact_name or None)
+    customer_id, id_type = genesys_customer(target.customer_key or event.customer)
     channel = OpenInboundMessageMessagingChannel(
         from_=OpenMessagingFromRecipient(
             id=customer_id, id_type=id_type, nickname=name, first_name=name
@@ -109,7 +114,8 @@ def message_to_genesys(event: MessageReceived, target: GenesysTarget) -> Genesys
         return GenesysCall(target.integration_id, answer)
     rendition = _render(message, target)
     attachment = _attachment(message, target) if isinstance(message, MediaMessage) else None
-    text = "\n".join(filter(None, (*_context_lines(message, target), rendition.text)))
+    lines = (*_group_line(event), *_context_lines(message, target), rendition.text)
+    text = "\n".join(filter(None, lines))
     metadata = {**_event_facts(event), **_context_facts(message, target), **rendition.facts}
     body = OpenInboundNormalizedMessage(
         channel=channel,
@@ -229,6 +235,18 @@ def _attachment(message: MediaMessage, target: GenesysTarget) -> OpenContentAtta
     )
 
 
+def _group_line(event: MessageReceived) -> list[str]:
+    """Who wrote a group message: the group's conversation has many customers."""
+    ids = event.customer_ids()
+    if not ids.group_id:
+        return []
+    number = f"+{ids.wa_id}" if ids.wa_id else None
+    who = event.contact_name or ids.username or number or ids.user_id or "a participant"
+    if event.contact_name and number:
+        who = f"{event.contact_name} ({number})"
+    return [f"[{who} in the group:]"]
+
+
 def _context_lines(message: InboundMessage, target: GenesysTarget) -> list[str]:
     """Lines put above the text: forwarded, the ad it came from, the product, the quote."""
     lines = []
@@ -254,8 +272,7 @@ def _context_lines(message: InboundMessage, target: GenesysTarget) -> list[str]:
 
 
 def _event_facts(event: MessageReceived) -> dict[str, str]:
-    message, contact = event.payload, event.contact
-    profile = contact.profile if contact else None
+    message, ids = event.payload, event.customer_ids()
     return {
         "source": "whatsapp",
         "message_type": message.type,
@@ -263,9 +280,10 @@ def _event_facts(event: MessageReceived) -> dict[str, str]:
         "waba_id": event.waba_id,
         "phone_number_id": event.phone_number_id,
         "display_phone_number": event.display_phone_number,
-        "wa_id": message.from_ or (contact.wa_id if contact else None) or "",
-        "user_id": message.from_user_id or (contact.user_id if contact else None) or "",
-        "username": (profile.username if profile else None) or "",
+        "wa_id": ids.wa_id or "",
+        "user_id": ids.user_id or "",
+        "username": ids.username or "",
+        "group_id": ids.group_id or "",
     }
 
 

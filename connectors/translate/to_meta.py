@@ -9,6 +9,9 @@
 * ``Receipt`` and unknown types: nothing to send. Genesys reports its own receipts to us only
   as an echo, and an unknown type is logged by the pipeline.
 
+The customer is addressed as :class:`~connectors.translate.context.MetaTarget` says (the
+identity store: their current number, else their business-scoped user id, or a group), or,
+without it, as ``channel.to.id`` reads (a number, or a BSUID).
 ``biz_opaque_callback_data`` is never set: Meta's v23 spec rejects it on message bodies, and
 wagen correlates statuses by wamid through tracking instead. Every choice is in
 ``docs/mapping.md``.
@@ -23,7 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.translate.calls import MediaUpload, MetaCall
-from connectors.translate.context import MetaTarget, meta_recipient
+from connectors.translate.context import MetaTarget, Recipient, meta_recipient
 from connectors.translate.errors import GenesysPayloadError
 from connectors.translate.meta_content import attachment_bodies, choice_bodies, text_bodies
 from schemas.events import GenesysOutboundReceived
@@ -88,7 +91,7 @@ def outbound_to_meta(
             number, an attachment has no ``url``).
     """
     if isinstance(message, OpenMessageNormalizedMessage | OpenStructuredNormalizedMessage):
-        bodies = _message_bodies(message, tenant_id)
+        bodies = _message_bodies(message, target, tenant_id)
         return [MetaCall(target.phone_number_id, body) for body in bodies]
     if isinstance(message, OpenEventNormalizedMessage):
         return _typing_calls(message, target)
@@ -97,13 +100,15 @@ def outbound_to_meta(
 
 def _recipient(
     message: OpenMessageNormalizedMessage | OpenStructuredNormalizedMessage,
+    target: MetaTarget,
     tenant_id: str | None,
-) -> str:
-    to = meta_recipient(message.channel.to.id)
+) -> Recipient:
+    to = target.recipient or meta_recipient(message.channel.to.id)
     if to is None:
         raise GenesysPayloadError(
             "channel.to.id",
-            "not a phone number; WhatsApp's send API cannot address this customer",
+            "neither a phone number nor a business-scoped user id, and no WhatsApp customer "
+            "or group wagen knows: WhatsApp's send API cannot address it",
             tenant_id=tenant_id,
         )
     return to
@@ -122,6 +127,7 @@ def _attachments(
 
 def _message_bodies(
     message: OpenMessageNormalizedMessage | OpenStructuredNormalizedMessage,
+    target: MetaTarget,
     tenant_id: str | None,
 ) -> list[MediaUploadOrSend]:
     options = _quick_replies(message)
@@ -129,7 +135,7 @@ def _message_bodies(
     text = (message.text or "").strip()
     if not (text or options or attachments):
         return []
-    to = _recipient(message, tenant_id)
+    to = _recipient(message, target, tenant_id)
     bodies: list[MediaUploadOrSend] = []
     for index, attachment in attachments:
         if attachment.media_type == "Link" and attachment.url:
@@ -177,8 +183,8 @@ def _typing_calls(message: OpenEventNormalizedMessage, target: MetaTarget) -> li
         for event in message.events
     )
     wamid = target.last_inbound_wamid(message.channel.to.id) if typing else None
-    if wamid is None:
-        return []
+    if wamid is None or (target.recipient is not None and target.recipient.is_group):
+        return []  # nothing to attach it to; or a group, where typing would mark all read
     body = MarkRead(
         messaging_product="whatsapp",
         status="read",

@@ -43,11 +43,26 @@ def _run(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
 @click.command("send-customer-message")
 @click.option("--text", required=True, help="What the customer writes.")
 @click.option("--from", "from_", default=DEMO.customer_wa_id, show_default=True, help="wa_id.")
+@click.option("--user-id", help="The customer's business-scoped user id (BSUID), e.g. US.1349.")
+@click.option("--no-number", is_flag=True, help="Hide the number: the webhook has the BSUID only.")
 @click.option("--name", default="Ana Souza", show_default=True, help="Profile name.")
 @click.pass_obj
-def send_customer_message(settings: WagenSettings, text: str, from_: str, name: str) -> None:
+def send_customer_message(
+    settings: WagenSettings,
+    text: str,
+    from_: str,
+    user_id: str | None,
+    no_number: bool,
+    name: str,
+) -> None:
     """A WhatsApp customer writes to the demo tenant's number (a signed Meta webhook)."""
-    body = {"phone_number_id": DEMO.phone_number_id, "from": from_, "name": name, "text": text}
+    if no_number and not user_id:
+        raise click.UsageError("--no-number needs --user-id: the webhook must name someone")
+    body: dict[str, str] = {"phone_number_id": DEMO.phone_number_id, "name": name, "text": text}
+    if not no_number:
+        body["from"] = from_
+    if user_id:
+        body["user_id"] = user_id
     result = _run("POST", f"{meta_url(settings)}/_sandbox/webhooks/message", body)
     click.echo(json.dumps(result))
 

@@ -23,6 +23,7 @@ timed out is released the same way, in doubt.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
@@ -32,8 +33,11 @@ from redis.asyncio import Redis
 from pipeline.store import tracking
 from pipeline.store.errors import ClaimBusyError
 from pipeline.store.tracking import ClaimRefusal, Direction
-from tenancy.db.scope import tenant_tx
+from tenancy.db.scope import Connection, tenant_tx
 from tenancy.db.statements import Statement
+
+Identify = Callable[[Connection], Awaitable[str | None]]
+"""Finds (or makes) the customer's stable key inside the claim's own transaction."""
 
 DONE: Final = b"done"
 
@@ -112,6 +116,7 @@ class Claim:
     """A claim held on one message.
 
     Attributes:
+        customer: the customer the message is tracked under (their stable key).
         quota_counted: the plan quota was already charged by an earlier attempt.
         doubt_age_s: set when an earlier holder may have had the message accepted without
             recording it (it died mid-call, or its call got no answer): check with the
@@ -124,6 +129,7 @@ class Claim:
     token: str
     quota_counted: bool
     doubt_age_s: float | None = None
+    customer: str = ""
 
     @property
     def in_doubt(self) -> bool:
@@ -167,9 +173,18 @@ class ClaimStore(LeasedClaims):
         return f"{self._prefix}claim:{tenant_id}:{direction}:{message_id}"
 
     async def claim(
-        self, tenant_id: str, direction: Direction, message_id: str, wa_id: str
+        self,
+        tenant_id: str,
+        direction: Direction,
+        message_id: str,
+        wa_id: str,
+        *,
+        identify: Identify | None = None,
     ) -> Claim | None:
         """Take the claim; ``None`` when the message was carried already (a duplicate).
+
+        ``identify``, when given, names the customer in the same transaction (learning the
+        links between their ids even on a retry); ``wa_id`` is the fallback.
 
         Raises:
             ClaimBusyError: another worker holds it now.
@@ -180,6 +195,8 @@ class ClaimStore(LeasedClaims):
             return None
         try:
             async with tenant_tx(self._pool, tenant_id) as conn:
+                if identify is not None:
+                    wa_id = await identify(conn) or wa_id
                 taken = await tracking.claim(
                     conn, tenant_id, direction, message_id, wa_id, self._lease_s
                 )
@@ -190,7 +207,13 @@ class ClaimStore(LeasedClaims):
             await self._lease.refused(key, token, taken, message_id, tenant_id)
             return None
         return Claim(
-            tenant_id, direction, message_id, token, taken.quota_counted, taken.doubt_age_s
+            tenant_id,
+            direction,
+            message_id,
+            token,
+            taken.quota_counted,
+            taken.doubt_age_s,
+            customer=wa_id,
         )
 
     def quota_counted_in(self, claim: Claim) -> Statement:

@@ -189,23 +189,29 @@ async def genesys_ids(
 
 @dataclass(frozen=True)
 class OutboundRow:
-    """An agent message we sent to WhatsApp: its Genesys id and how far it got."""
+    """An agent message we sent to WhatsApp: its Genesys id, how far it got, and the
+    customer's key it was sent to (the receipt goes to the same Genesys customer)."""
 
     genesys_message_id: str | None
     status: str
+    customer: str | None = None
 
 
 async def outbound(conn: Connection, tenant_id: str, wa_message_id: str) -> OutboundRow | None:
     """The outbound row of a wamid, if we sent it."""
     row = await conn.fetchrow(
-        "SELECT genesys_message_id, status FROM message_tracking "
+        "SELECT genesys_message_id, status, wa_id FROM message_tracking "
         "WHERE tenant_id = $1 AND direction = 'outbound' AND wa_message_id = $2",
         tenant_id,
         wa_message_id,
     )
     if row is None:
         return None
-    return OutboundRow(genesys_message_id=row["genesys_message_id"], status=str(row["status"]))
+    return OutboundRow(
+        genesys_message_id=row["genesys_message_id"],
+        status=str(row["status"]),
+        customer=row["wa_id"],
+    )
 
 
 async def set_outbound_status(

@@ -4,6 +4,9 @@ a status of an agent's message becomes a receipt.
 Order of work for a message, each step safe to repeat:
 
 1. tenant active, Genesys credentials present (else held or dead-lettered by the caller);
+   the customer's stable key comes from the identity store in the claim's transaction
+   (:mod:`pipeline.store.identities`), so a customer known by number and by BSUID stays one
+   Genesys conversation;
 2. a token of the tenant's Genesys budget for the first call (:mod:`pipeline.worker.pacing`:
    a tenant at its budget waits here, it does not fail) — taken before the claim, so a
    long wait never outlives the claim's lease, and before the work below, so a paced
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import asyncpg
@@ -44,20 +48,21 @@ from connectors.genesys.errors import (
 from connectors.genesys.token import GenesysTenant
 from connectors.translate import GenesysCall, GenesysTarget, event_to_genesys, referenced_wamids
 from pipeline.media.ingest import NO_MEDIA, MediaIngest
-from pipeline.store import mappings, tracking
+from pipeline.store import identities, mappings, tracking
 from pipeline.store.claims import Claim, ClaimStore
 from pipeline.worker.errors import SendInDoubtError
 from pipeline.worker.pacing import CallPacer
 from pipeline.worker.reconcile import accepted_before
 from pipeline.worker.tenants import TenantDirectory
-from schemas.events import MessageReceived, StatusReceived
+from schemas.events import MessageReceived, StatusReceived, plain_wa_id
 from schemas.genesys import (
     OpenInboundNormalizedMessage,
     OpenInboundNormalizedReceipt,
     OpenInboundStructuredResponseMessage,
 )
+from schemas.meta.messages import SystemMessage
 from tenancy import usage
-from tenancy.db.scope import tenant_tx
+from tenancy.db.scope import Connection, tenant_tx
 from tenancy.db.statements import run_together
 from tenancy.quota import QuotaService
 
@@ -68,6 +73,26 @@ MESSAGES_IN = "messages_in"
 
 Result = Literal["delivered", "duplicate", "recovered", "no_receipt", "not_tracked", "receipt_sent"]
 """``recovered``: a message in doubt that Genesys had accepted, recorded without a resend."""
+
+
+_ID_CHANGES = frozenset({"user_changed_number", "user_changed_user_id"})
+
+
+async def identify_customer(event: MessageReceived, conn: Connection) -> str | None:
+    """The customer's stable key; a number or user-id change moves their identity first."""
+    ids = event.customer_ids()
+    message = event.payload
+    if isinstance(message, SystemMessage) and message.system.type in _ID_CHANGES:
+        change = message.system
+        return await identities.customer_changed(
+            conn,
+            event.tenant_id,
+            ids,
+            new_wa_id=plain_wa_id(change.wa_id),
+            new_user_id=change.user_id,
+            new_parent_user_id=change.parent_user_id,
+        )
+    return await identities.customer_key(conn, event.tenant_id, ids)
 
 
 def nothing_accepted(exc: BaseException) -> bool:
@@ -96,7 +121,11 @@ class Forwarder:
         target = await self.tenants.genesys(event.tenant_id)
         await self.pacer.acquire("genesys", event.tenant_id)
         claim = await self.claims.claim(
-            event.tenant_id, "inbound", event.message_id, event.customer
+            event.tenant_id,
+            "inbound",
+            event.message_id,
+            event.customer,
+            identify=partial(identify_customer, event),
         )
         if claim is None:
             return "duplicate"
@@ -104,14 +133,16 @@ class Forwarder:
         try:
             if claim.doubt_age_s is not None:
                 self._settled(event, claim.doubt_age_s)
-                earlier = await accepted_before(self.pool, self.genesys, self.pacer, target, event)
+                earlier = await accepted_before(
+                    self.pool, self.genesys, self.pacer, target, event, claim.customer
+                )
                 if earlier is not None:
                     await self._record(event, claim, earlier)
                     await self.claims.remember_done(claim)
                     return "recovered"
                 in_doubt = False
             # Translate first: a message that cannot be carried is not charged to the plan.
-            calls = await self._translate(event, target)
+            calls = await self._translate(event, target, claim.customer)
             if not claim.quota_counted:
                 # The charge and its note on the claim commit together: never charged twice.
                 await self.quota.consume(
@@ -174,6 +205,7 @@ class Forwarder:
                 integration_id=target.integration_id,
                 media_url=NO_MEDIA.link,
                 genesys_message_id=lambda wamid: genesys_id if wamid == event.message_id else None,
+                customer_key=sent.customer,
             ),
         )
         for call in calls:
@@ -184,7 +216,9 @@ class Forwarder:
             )
         return "receipt_sent"
 
-    async def _translate(self, event: MessageReceived, target: GenesysTenant) -> list[GenesysCall]:
+    async def _translate(
+        self, event: MessageReceived, target: GenesysTenant, customer: str
+    ) -> list[GenesysCall]:
         media = await self.media.ingest(event)
         wamids = referenced_wamids(event)
         known: dict[str, str] = {}
@@ -198,6 +232,7 @@ class Forwarder:
                 integration_id=target.integration_id,
                 media_url=media.link,
                 genesys_message_id=known.get,
+                customer_key=customer,
             ),
         )
         return media.apply(calls)
@@ -236,7 +271,7 @@ class Forwarder:
                 self.claims.completion(claim, accepted.id if accepted else None),
                 mappings.touching(
                     event.tenant_id,
-                    event.customer,
+                    claim.customer,
                     phone_number_id=event.phone_number_id,
                     contact_name=event.contact_name,
                     message_at=event.timestamp,

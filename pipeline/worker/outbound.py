@@ -46,12 +46,15 @@ from connectors.translate import (
     MediaUpload,
     MetaCall,
     MetaTarget,
+    Recipient,
+    customer_key,
     meta_recipient,
     outbound_to_meta,
     parse_outbound,
 )
 from pipeline.kafka.retry import BackoffPolicy
-from pipeline.store import window
+from pipeline.store import identities, window
+from pipeline.store.identities import KnownCustomer
 from pipeline.store.outbound import OutboundFailure
 from pipeline.store.window import CustomerContact
 from pipeline.worker.errors import CredentialsMissingError
@@ -115,9 +118,21 @@ class Outcome:
 
 
 def customer_wa_id(to_id: str) -> str:
-    """The ``wa_id`` of a Genesys ``channel.to.id`` (``+972…`` → ``972…``; others as they are)."""
-    recipient = meta_recipient(to_id)
-    return recipient[1:] if recipient else to_id
+    """The customer key of a Genesys ``channel.to.id`` (``+972…`` → ``972…``; a BSUID or a
+    group id as it is)."""
+    return customer_key(to_id)
+
+
+def addressee(known: KnownCustomer, to_id: str) -> Recipient | None:
+    """How a send reaches the customer: a group by its id, a person by their current number,
+    else by their BSUID; a customer the store does not know, as ``to_id`` reads."""
+    if known.kind == "group":
+        return Recipient("group", known.key)
+    if known.wa_id:
+        return Recipient("phone", f"+{known.wa_id}")
+    if known.user_id:
+        return Recipient("user_id", known.user_id)
+    return meta_recipient(to_id)
 
 
 def steps(calls: list[MetaCall]) -> list[Step]:
@@ -204,12 +219,14 @@ class OutboundSender:
     ) -> tuple[str | None, int]:
         """Send what is left of the message; the last wamid and how many parts it has."""
         tenant_id = claim.tenant_id
-        contact = await self._contact(tenant_id, customer)
+        known, contact = await self._contact(tenant_id, customer)
         number = contact.phone_number_id
         # Checked before anything else: a closed window means no Meta call at all.
         if number is None or not window_open(contact.last_inbound_at, datetime.now(UTC)):
             raise window_closed(tenant_id, contact.last_inbound_at)
-        planned = steps(outbound_to_meta(message, MetaTarget(number), tenant_id=tenant_id))
+        to = addressee(known, message.channel.to.id)
+        target = MetaTarget(number, recipient=to)
+        planned = steps(outbound_to_meta(message, target, tenant_id=tenant_id))
         wamid: str | None = None
         if planned:
             auth = await self.accounts.auth(tenant_id, number)
@@ -264,14 +281,19 @@ class OutboundSender:
         logged and dropped, never retried.
         """
         await self.tenants.active(tenant_id)
-        contact = await self._contact(tenant_id, customer_wa_id(message.channel.to.id))
+        to_id = message.channel.to.id
+        known, contact = await self._contact(tenant_id, customer_wa_id(to_id))
         number = contact.phone_number_id
         # Typing promises a reply; outside the window no reply can follow.
         if number is None or not window_open(contact.last_inbound_at, datetime.now(UTC)):
             return "no_typing"
         calls = outbound_to_meta(
             message,
-            MetaTarget(number, last_inbound_wamid=lambda _: contact.last_inbound_wamid),
+            MetaTarget(
+                number,
+                last_inbound_wamid=lambda _: contact.last_inbound_wamid,
+                recipient=addressee(known, to_id),
+            ),
             tenant_id=tenant_id,
         )
         if not calls:
@@ -286,9 +308,13 @@ class OutboundSender:
             return "no_typing"
         return "typing"
 
-    async def _contact(self, tenant_id: str, customer: str) -> CustomerContact:
+    async def _contact(
+        self, tenant_id: str, customer: str
+    ) -> tuple[KnownCustomer, CustomerContact]:
+        """Who the customer is now (a merged key answers for its survivor) and their window."""
         async with tenant_tx(self.pool, tenant_id) as conn:
-            return await window.customer_contact(conn, tenant_id, customer)
+            known = await identities.known_customer(conn, tenant_id, customer)
+            return known, await window.customer_contact(conn, tenant_id, known.key)
 
     async def _receipt(
         self, target: GenesysTenant, genesys_id: str, customer: str, failure: OutboundFailure

@@ -38,15 +38,17 @@ async def accepted_before(
     pacer: CallPacer,
     target: GenesysTenant,
     event: MessageReceived,
+    customer: str,
 ) -> InboundAccepted | None:
-    """Genesys's record of ``event`` if it accepted it already; ``None``: send it.
+    """Genesys's record of ``event`` (from ``customer``, their stable key) if it accepted it
+    already; ``None``: send it.
 
     Raises:
         GenesysError: a retriable failure of the lookup (the message stays in doubt).
     """
     facts = {"tenant_id": event.tenant_id, "message_id": event.message_id}
     async with tenant_tx(pool, event.tenant_id) as conn:
-        conversation = await mappings.genesys_conversation_id(conn, event.tenant_id, event.customer)
+        conversation = await mappings.genesys_conversation_id(conn, event.tenant_id, customer)
     if conversation is None:
         log.warning("message in doubt, no Genesys conversation known: sending again", extra=facts)
         return None

@@ -218,11 +218,16 @@ class Order(WebhookModel):
 
 
 class System(WebhookModel):
-    """``system``: e.g. ``user_changed_number`` (with the new ``wa_id``), identity changes."""
+    """``system``: ``user_changed_number`` (the new ``wa_id``, and from 2026 the new
+    ``user_id``: a new number gets a new BSUID), ``user_changed_user_id`` (the new
+    ``user_id``), identity changes. The customer's old ids are the message's ``from`` /
+    ``from_user_id``; ``customer`` is the old number in older versions."""
 
     body: str | None = None
     type: str | None = None
     wa_id: str | None = None
+    user_id: str | None = None
+    parent_user_id: str | None = None
     customer: str | None = None
 
 

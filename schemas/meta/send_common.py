@@ -15,6 +15,8 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 from schemas.meta._base import SendModel
 
 _PHONE: Final = re.compile(r"\+?[0-9 ()\-]{5,25}")
+BSUID: Final = re.compile(r"[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128}")
+"""A business-scoped user id (``US.13491208655302741918``) or a parent one (``US.ENT.…``)."""
 _HTTP_URL: Final = re.compile(r"https?://\S+", re.IGNORECASE)
 
 CAPTION_MAX: Final = 1024
@@ -40,28 +42,45 @@ class ReplyContext(SendModel):
 class SendBase(SendModel):
     """The fields every send body has (``POST /{phone-number-id}/messages``).
 
-    ``to`` is the customer's number, E.164 with ``+`` (Meta prepends the business number's
-    country code when the ``+`` is missing, so always send it), or a group id when
-    ``recipient_type`` is ``group``. ``biz_opaque_callback_data`` (at most 512 characters)
-    comes back in every status of the message (reference section 2.3, confirmed by Meta's
-    status reference), but Meta's v23 OpenAPI spec lists it only for calls, so
-    ``validate_send.py`` rejects a message body carrying it: leave it ``None`` where a body
-    must pass that check.
+    The customer is addressed by exactly one of ``to`` and ``recipient``. ``to`` is the
+    customer's number, E.164 with ``+`` (Meta prepends the business number's country code
+    when the ``+`` is missing, so always send it), or a group id when ``recipient_type`` is
+    ``group``. ``recipient`` is a business-scoped user id (BSUID) for a customer whose
+    number wagen does not know (Graph v25+, the field pywa 4 sends; Meta's v23 spec has
+    ``to`` only). ``biz_opaque_callback_data`` (at most 512 characters) comes back in every
+    status of the message (reference section 2.3, confirmed by Meta's status reference), but
+    Meta's v23 OpenAPI spec lists it only for calls, so ``validate_send.py`` rejects a
+    message body carrying it: leave it ``None`` where a body must pass that check.
     """
 
     messaging_product: Literal["whatsapp"]
     recipient_type: Literal["individual", "group"] | None = None
-    to: str = Field(min_length=1)
+    to: str | None = Field(default=None, min_length=1)
+    recipient: str | None = Field(default=None, pattern=BSUID.pattern)
     context: ReplyContext | None = None
     biz_opaque_callback_data: str | None = Field(default=None, max_length=512)
 
     @field_validator("to")
     @classmethod
-    def _to_is_a_phone_number(cls, value: str, info: ValidationInfo) -> str:
+    def _to_is_a_phone_number(cls, value: str | None, info: ValidationInfo) -> str | None:
         # recipient_type is declared before to, so it is already in info.data.
-        if info.data.get("recipient_type") != "group" and not _PHONE.fullmatch(value):
+        group = info.data.get("recipient_type") == "group"
+        if value is not None and not group and not _PHONE.fullmatch(value):
             raise ValueError("not a phone number (digits, +, spaces, -, () only)")
         return value
+
+    @model_validator(mode="after")
+    def _one_addressee(self) -> Self:
+        if (self.to is None) == (self.recipient is None):
+            raise ValueError("exactly one of to and recipient is required")
+        if self.recipient is not None and self.recipient_type == "group":
+            raise ValueError("a group is addressed by to, not recipient")
+        return self
+
+    @property
+    def addressee(self) -> str:
+        """Whom the body goes to: the number or group id, else the business-scoped id."""
+        return self.to or self.recipient or ""
 
 
 class MediaRef(SendModel):

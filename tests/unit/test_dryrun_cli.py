@@ -101,7 +101,7 @@ def test_translate_genesys_to_meta_takes_the_tenant_from_a_json_file(tmp_path: P
         ("genesys-to-meta", b'{"type": "Text", "id": "x"}', "channel"),
         (
             "genesys-to-meta",
-            IMAGE_EXAMPLE.read_bytes().replace(b'"+15551234567"', b'"US.1349"'),
+            IMAGE_EXAMPLE.read_bytes().replace(b'"+15551234567"', b'"someone@example.com"'),
             "channel.to.id",
         ),
     ],

@@ -6,6 +6,8 @@ import asyncpg
 import pytest
 
 from pipeline.settings import WagenSettings
+from pipeline.store import identities
+from schemas.events import CustomerIds
 from tenancy.audit import Actor
 from tenancy.db.pool import postgres_pool
 from tenancy.db.scope import platform_tx, tenant_tx
@@ -18,6 +20,7 @@ TENANT_TABLES = [
     "message_tracking",
     "usage_daily",
     "audit_log",
+    "customer_identities",
 ]
 
 
@@ -33,6 +36,7 @@ async def _two_tenants(tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool) -> No
             "INSERT INTO message_tracking (tenant_id, direction, wa_id) "
             "VALUES ('tenant-a', 'inbound', '15550001')"
         )
+        await identities.customer_key(conn, "tenant-a", CustomerIds(wa_id="15550002"))
 
 
 async def test_app_role_cannot_bypass_rls(pool: asyncpg.Pool) -> None:

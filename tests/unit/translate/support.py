@@ -58,15 +58,20 @@ def status_event(status: dict[str, Any]) -> StatusReceived:
 
 
 def genesys_target(
-    genesys_ids: Mapping[str, str] | None = None, texts: Mapping[str, str] | None = None
+    genesys_ids: Mapping[str, str] | None = None,
+    texts: Mapping[str, str] | None = None,
+    *,
+    customer_key: str | None = None,
 ) -> GenesysTarget:
-    """A target whose tracking knows exactly ``genesys_ids`` and ``texts`` (by wamid)."""
+    """A target whose tracking knows exactly ``genesys_ids`` and ``texts`` (by wamid), and
+    whose identity store gives the customer ``customer_key``."""
     ids, known_texts = dict(genesys_ids or {}), dict(texts or {})
     return GenesysTarget(
         integration_id=INTEGRATION,
         media_url=lambda media_id: f"{MEDIA_BASE}/{media_id}",
         genesys_message_id=ids.get,
         quoted_text=known_texts.get,
+        customer_key=customer_key,
     )
 
 

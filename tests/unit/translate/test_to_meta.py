@@ -14,11 +14,14 @@ from connectors.translate import (
     GenesysPayloadError,
     MetaCall,
     MetaEndpoint,
+    MetaTarget,
+    Recipient,
     outbound_to_meta,
     parse_outbound,
     split_text,
 )
 from schemas.meta import SEND_BODY
+from schemas.meta.send import SendText
 from tests.unit.translate.support import (
     PHONE_NUMBER_ID,
     meta_target,
@@ -318,13 +321,58 @@ def test_typing_marks_the_latest_inbound_message_read_with_the_indicator() -> No
     assert translate(stop, {TO: "wamid.IN9"}) == []
 
 
-def test_a_customer_id_that_is_not_a_phone_cannot_be_answered() -> None:
-    body = outbound(text="Hi", channel={**outbound()["channel"], "to": {"id": "US.1349"}})
+def to(customer_id: str) -> dict[str, Any]:
+    """The channel of an outbound body addressed to ``customer_id``."""
+    return {**outbound()["channel"], "to": {"id": customer_id, "idType": "Opaque"}}
+
+
+def test_a_business_scoped_user_id_is_answered_by_recipient() -> None:
+    (call,) = translate(outbound(text="Hi", channel=to("US.13491208655302741918")))
+    body = wire(call)
+    assert body["recipient"] == "US.13491208655302741918"
+    assert body["recipient_type"] == "individual"
+    assert "to" not in body
+
+
+@pytest.mark.parametrize(
+    "customer_id", ["15551234567", "+1 555 123-4567", "+1 (555) 123-4567", " +15551234567 "]
+)
+def test_a_number_in_any_formatting_is_answered_by_to(customer_id: str) -> None:
+    (call,) = translate(outbound(text="Hi", channel=to(customer_id)))
+    assert wire(call)["to"] == TO
+
+
+def test_an_id_that_is_neither_a_number_nor_a_bsuid_cannot_be_answered() -> None:
+    body = outbound(text="Hi", channel=to("someone@example.com"))
     with pytest.raises(GenesysPayloadError) as caught:
         translate(body)
     assert caught.value.field == "channel.to.id"
-    bare = outbound(text="Hi", channel={**outbound()["channel"], "to": {"id": "15551234567"}})
-    assert wire(translate(bare)[0])["to"] == TO
+    assert "business-scoped user id" in caught.value.reason
+
+
+def test_the_identity_store_decides_how_a_customer_is_addressed() -> None:
+    body = outbound(text="Hi", channel=to("US.13491208655302741918"))
+    known_number = MetaTarget(PHONE_NUMBER_ID, recipient=Recipient("phone", "+5511900000000"))
+    (call,) = outbound_to_meta(parse_outbound(body), known_number)
+    assert (wire(call)["to"], "recipient" in wire(call)) == ("+5511900000000", False)
+
+
+GROUP = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD"
+
+
+def test_a_group_is_answered_through_the_groups_api_without_interactive_messages() -> None:
+    group = MetaTarget(
+        PHONE_NUMBER_ID,
+        last_inbound_wamid=lambda _: "wamid.IN9",
+        recipient=Recipient("group", GROUP),
+    )
+    body = outbound("Structured", text="Pick one", content=quick_replies("Yes", "No"))
+    (call,) = outbound_to_meta(parse_outbound(body), group)
+    sent = wire(call)
+    assert (sent["recipient_type"], sent["to"], sent["type"]) == ("group", GROUP, "text")
+    assert sent["text"]["body"] == "Pick one\n\n1. Yes\n2. No"
+    typing = outbound("Event", events=[{"eventType": "Typing", "typing": {"type": "On"}}])
+    assert outbound_to_meta(parse_outbound(typing), group) == []
 
 
 def test_an_attachment_without_url_names_the_field() -> None:
@@ -360,4 +408,26 @@ def test_every_send_body_built_here_passes_metas_spec(tmp_path: Path) -> None:
                 assert SEND_BODY.validate_python(sent) == call.body, name
                 sends.append(sent)
     report = validate_send(sends, tmp_path)
+    assert send_failures(report) == {}
+
+
+def test_bodies_to_a_bsuid_or_a_group_pass_metas_spec_but_for_the_v25_recipient_field(
+    tmp_path: Path,
+) -> None:
+    """Meta's stored spec is v23, which addresses by ``to`` (a number) only: a BSUID body
+    passes it once its v25 ``recipient`` is swapped for a number's ``to`` (the one v25
+    difference, checked apart by the send models' BSUID pattern); a group body as it is."""
+    bsuid = outbound(text="Hi", channel=to("US.13491208655302741918"))
+    group = MetaTarget(PHONE_NUMBER_ID, recipient=Recipient("group", GROUP))
+    sends = [wire(call) for call in translate(bsuid)]
+    sends += [wire(c) for c in outbound_to_meta(parse_outbound(outbound(text="Hi")), group)]
+    parsed = SEND_BODY.validate_python(sends[0])
+    assert isinstance(parsed, SendText)
+    assert parsed.recipient == "US.13491208655302741918"
+    as_v23 = [
+        {key: value for key, value in body.items() if key != "recipient"}
+        | ({"to": TO} if "recipient" in body else {})
+        for body in sends
+    ]
+    report = validate_send(as_v23, tmp_path)
     assert send_failures(report) == {}
