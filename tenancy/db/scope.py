@@ -2,8 +2,11 @@
 
 Every query on a tenant table runs inside one of these. ``tenant_tx`` sets
 ``wagen.tenant_id`` for the transaction only (``set_config(..., true)``), so a pooled
-connection never carries one tenant's setting into another's request. ``platform_tx`` is the
-one escape for cross-tenant work and is deliberately easy to grep for.
+connection never carries one tenant's setting into another's request. ``batch_tx`` is for
+the worker's group commits, whose one statement carries rows of several tenants (the tenant
+on each row): it names exactly those tenants (``wagen.tenant_ids``), and a row of any other
+tenant stays invisible and unwritable. ``platform_tx`` is the one escape for cross-tenant
+work and is deliberately easy to grep for.
 
 ``BEGIN`` and the setting travel in one round trip (the hot path runs a few of these per
 message): the tenant id goes into that statement as a literal only when it matches the
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Final, TypeAlias
 
@@ -60,6 +63,21 @@ async def tenant_tx(pool: asyncpg.Pool, tenant_id: str) -> AsyncIterator[Connect
         raise ValueError("tenant_tx needs a tenant id")
     async with pool.acquire() as conn:
         await _begin_as(conn, tenant_id)
+        async with _transaction(conn):
+            yield conn
+
+
+@asynccontextmanager
+async def batch_tx(pool: asyncpg.Pool, tenant_ids: Collection[str]) -> AsyncIterator[Connection]:
+    """A transaction that sees and writes the rows of exactly ``tenant_ids`` (a batch)."""
+    names = sorted(set(tenant_ids))
+    if not names or not all(_LITERAL_SAFE.fullmatch(name) for name in names):
+        raise ValueError("batch_tx needs tenant ids that match the tenant-id pattern")
+    async with pool.acquire() as conn:
+        # Safe as a literal: the pattern admits no quote and no comma.
+        await conn.execute(
+            f"BEGIN; SELECT set_config('wagen.tenant_ids', '{','.join(names)}', true)"
+        )
         async with _transaction(conn):
             yield conn
 

@@ -10,7 +10,7 @@ from pipeline.store import identities
 from schemas.events import CustomerIds
 from tenancy.audit import Actor
 from tenancy.db.pool import postgres_pool
-from tenancy.db.scope import platform_tx, tenant_tx
+from tenancy.db.scope import batch_tx, platform_tx, tenant_tx
 from tenancy.models import MappingCreate, TenantCreate
 from tenancy.services import Tenancy
 
@@ -22,6 +22,8 @@ TENANT_TABLES = [
     "audit_log",
     "customer_identities",
 ]
+BATCHED_TABLES = ["message_tracking", "conversation_mappings", "usage_daily", "customer_identities"]
+"""The tables the worker's group commits write with several tenants in one statement."""
 
 
 async def _two_tenants(tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool) -> None:
@@ -175,3 +177,29 @@ async def test_a_tenant_id_outside_the_pattern_is_bound_not_inlined(
     async with tenant_tx(pool, "x', true); SELECT set_config('wagen.scope', 'platform") as conn:
         assert await conn.fetchval("SELECT count(*) FROM conversation_mappings") == 0
         assert await conn.fetchval("SELECT current_setting('wagen.scope', true)") in (None, "")
+
+
+@pytest.mark.parametrize("table", BATCHED_TABLES)
+async def test_a_batch_sees_and_writes_its_own_tenants_and_no_other(
+    tenancy: Tenancy, admin: Actor, pool: asyncpg.Pool, table: str
+) -> None:
+    await _two_tenants(tenancy, admin, pool)
+    await tenancy.tenants.create(TenantCreate(tenant_id="tenant-c", name="C"), admin)
+    async with batch_tx(pool, ["tenant-b", "tenant-c"]) as conn:
+        # tenant-a has rows in every batched table; a batch of b and c sees none of them
+        assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 0  # noqa: S608 (fixed names)
+    async with batch_tx(pool, ["tenant-a", "tenant-c"]) as conn:
+        assert await conn.fetchval(f"SELECT count(*) FROM {table}") > 0  # noqa: S608 (fixed names)
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with batch_tx(pool, ["tenant-b", "tenant-c"]) as conn:
+            await conn.execute(
+                "INSERT INTO usage_daily (tenant_id, day, metric, value) "
+                "VALUES ('tenant-a', current_date, 'messages_in', 1)"
+            )
+
+
+async def test_a_batch_names_tenants_by_the_pattern_only(pool: asyncpg.Pool) -> None:
+    for bad in ([], ["tenant-a,tenant-b"], ["o'brien"]):
+        with pytest.raises(ValueError):
+            async with batch_tx(pool, bad):
+                pass
