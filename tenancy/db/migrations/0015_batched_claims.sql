@@ -160,3 +160,81 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- A batch of outbound claims (agent messages, keyed by their Genesys id) in one call, with
+-- what the send needs to know of the customer: the identity the agent's channel.to.id
+-- stands for now (a merged key answers for its survivor) and the window of the number they
+-- last wrote to. Outcomes as for wagen_claim_inbound (no quota: agent messages are not
+-- charged).
+CREATE FUNCTION wagen_claim_outbound(
+    p_worker uuid, p_tenants text[], p_messages text[], p_keys text[]
+) RETURNS TABLE (
+    outcome text, customer text, kind text, wa_id text, user_id text,
+    phone_number_id text, last_message_at timestamptz,
+    parts_sent integer, error jsonb, left_s float8
+)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    i integer;
+    row record;
+    who record;
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(p_tenants, 1), 0) LOOP
+        WITH RECURSIVE chain AS (
+            SELECT c.customer_key, c.merged_into, c.kind, c.wa_id, c.user_id, 0 AS hops
+              FROM customer_identities c
+             WHERE c.tenant_id = p_tenants[i] AND c.customer_key = p_keys[i]
+          UNION ALL
+            SELECT c.customer_key, c.merged_into, c.kind, c.wa_id, c.user_id, chain.hops + 1
+              FROM customer_identities c JOIN chain ON c.customer_key = chain.merged_into
+             WHERE c.tenant_id = p_tenants[i] AND chain.hops < 5
+        )
+        SELECT chain.customer_key, chain.kind, chain.wa_id, chain.user_id INTO who
+          FROM chain WHERE chain.merged_into IS NULL ORDER BY chain.hops DESC LIMIT 1;
+        customer := coalesce(who.customer_key, p_keys[i]);
+        kind := who.kind;
+        wa_id := who.wa_id;
+        user_id := who.user_id;
+        phone_number_id := NULL;
+        last_message_at := NULL;
+        SELECT m.phone_number_id, m.last_message_at INTO phone_number_id, last_message_at
+          FROM conversation_mappings m
+         WHERE m.tenant_id = p_tenants[i] AND m.wa_id = customer;
+        left_s := 0;
+        INSERT INTO message_tracking
+            (tenant_id, direction, wa_id, genesys_message_id, status, claimed_by)
+        VALUES (p_tenants[i], 'outbound', customer, p_messages[i], 'received', p_worker)
+        ON CONFLICT (tenant_id, direction, genesys_message_id)
+            WHERE genesys_message_id IS NOT NULL
+        DO NOTHING
+        RETURNING message_tracking.parts_sent, message_tracking.error INTO parts_sent, error;
+        IF FOUND THEN
+            outcome := 'claimed';
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        SELECT t.tracking_id, t.status, t.claimed_by, t.parts_sent AS done_parts,
+               t.error AS failure, wagen_claim_left(t.claimed_by, t.claimed_until) AS left_for
+          INTO row
+          FROM message_tracking t
+         WHERE t.tenant_id = p_tenants[i] AND t.direction = 'outbound'
+           AND t.genesys_message_id = p_messages[i]
+           FOR UPDATE;
+        parts_sent := coalesce(row.done_parts, 0);
+        error := row.failure;
+        IF row.tracking_id IS NULL OR row.status <> 'received' THEN
+            outcome := 'duplicate';
+        ELSIF row.left_for > 0 OR row.claimed_by = p_worker THEN
+            outcome := 'busy';
+            left_s := greatest(row.left_for, 0.5);
+        ELSE
+            UPDATE message_tracking SET claimed_by = p_worker, claimed_until = NULL,
+                   updated_at = now()
+             WHERE tenant_id = p_tenants[i] AND tracking_id = row.tracking_id;
+            outcome := 'claimed';
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
