@@ -49,8 +49,21 @@ class CustomerLookup(Protocol):
         ...
 
 
+class OptOutLookup(Protocol):
+    """Whether a customer (wagen's customer id) stopped marketing messages; ``None``: unknown."""
+
+    def __call__(self, customer: str, /) -> bool | None:
+        """``True`` opted out, ``False`` not, ``None`` when the lookup cannot tell."""
+        ...
+
+
 def unknown(_key: str) -> str | None:
     """The lookup that knows nothing (the default of every optional lookup)."""
+    return None
+
+
+def no_preference(_customer: str) -> bool | None:
+    """The opt-out lookup that knows nothing (dry runs, receipts)."""
     return None
 
 
@@ -66,12 +79,15 @@ class GenesysTarget:
             message apart from any other. Return ``None`` for all but one wamid of an agent
             message that was split into several WhatsApp messages, so Genesys gets one receipt.
         quoted_text: the text of a message a reply or a reaction refers to, when tracked.
+        marketing_opt_out: the customer's recorded marketing choice, for the routing context
+            (``channel.metadata.customAttributes``); left out when it answers ``None``.
     """
 
     integration_id: str
     media_url: MediaLinker
     genesys_message_id: WamidLookup = unknown
     quoted_text: WamidLookup = unknown
+    marketing_opt_out: OptOutLookup = no_preference
 
 
 @dataclass(frozen=True, slots=True)
