@@ -67,7 +67,8 @@ def _rendition(message: InboundMessage, target: GenesysTarget) -> Rendition:
     if isinstance(message, MediaMessage):
         media = media_of(message)
         caption = f": {media.caption}" if media.caption else ""
-        text = f"(a {message.type}{caption}; the file stays in the WhatsApp Business app)"
+        article = "an" if message.type[:1] in "aeiou" else "a"
+        text = f"({article} {message.type}{caption}; the file stays in the WhatsApp Business app)"
         return Rendition(text, {"media_id": media.id})
     if isinstance(message, UnsupportedMessage):
         kind = message.unsupported.type if message.unsupported else None
