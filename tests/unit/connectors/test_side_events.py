@@ -108,7 +108,8 @@ def test_call_statuses_yield_nothing_and_call_errors_are_error_events() -> None:
 
 def test_a_caller_known_only_by_a_business_scoped_id_is_that_id() -> None:
     bsuid = "US.13491208655302741918"
-    item = call(**{"from": None, "from_user_id": bsuid})
+    item = call(from_user_id=bsuid)
+    item["from"] = None
     body = calls_body(item)
     body["entry"][0]["changes"][0]["value"]["contacts"] = [{"user_id": bsuid}]
     [event] = split_webhook(body, TENANT, RECEIVED)
@@ -198,7 +199,7 @@ def test_malformed_items_raise_one_error_naming_the_field(body: Any, field: str)
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        (calls_body(call(**{"from": None})), "entry[0].changes[0].value.calls[0].from"),
+        (calls_body({**call(), "from": None}), "entry[0].changes[0].value.calls[0].from"),
         (echoes_body(echo(to=None)), "entry[0].changes[0].value.message_echoes[0].to"),
         (
             preferences_body(preference(wa_id=None)),
