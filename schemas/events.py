@@ -1,5 +1,5 @@
-"""wagen's own Kafka events: one per WhatsApp message, status and webhook error, and one per
-Genesys outbound webhook body.
+"""wagen's own Kafka events: one per WhatsApp message, status and webhook error (and per call,
+business-app echo and marketing-preference change), and one per Genesys outbound webhook body.
 
 Every event is an envelope with ``schema_version`` (bump it, and keep reading the old one,
 when a field changes meaning), ``event_id``, ``tenant_id``, ``received_at`` (when *we* got
@@ -30,10 +30,12 @@ from schemas.genesys.webhook import (
     OpenUnknownNormalizedMessage,
     OutboundWebhook,
 )
+from schemas.meta.calls import Call
+from schemas.meta.envelope import ContactProfile
 from schemas.meta.errors import ErrorObject
 from schemas.meta.messages import InboundMessage
+from schemas.meta.preferences import UserPreference
 from schemas.meta.statuses import Status
-from schemas.meta.webhook import ContactProfile
 
 EVENT_ID_NAMESPACE: Final = UUID("6f1d8c2e-3b4a-5c6d-8e7f-90a1b2c3d4e5")
 """Namespace of every derived ``event_id``; changing it changes every id (never do)."""
@@ -201,6 +203,49 @@ class WebhookErrorReceived(WhatsAppEvent):
     payload: ErrorObject
 
 
+class EchoReceived(WhatsAppEvent):
+    """The business sent a message from the WhatsApp Business app (coexistence echo).
+
+    ``customer`` is the customer it went to (``wa_id``, or the business-scoped user id when
+    Meta sends no number); ``message_id`` is the echo's wamid and ``type`` its message type
+    (``edit`` and ``revoke`` included). Never the customer's words; it opens no window.
+    """
+
+    kind: Literal["echo"] = "echo"
+    message_id: str
+    customer: str
+    contact_name: str | None = None
+    contact: ContactProfile | None = None
+    payload: InboundMessage
+
+
+class CallReceived(WhatsAppEvent):
+    """A WhatsApp voice call event (``calls`` webhook): ``type`` is its ``event``.
+
+    ``message_id`` is the call id (``wacid.…``); ``customer`` the WhatsApp user on the other
+    end (the caller of a user-initiated call).
+    """
+
+    kind: Literal["call"] = "call"
+    message_id: str
+    customer: str
+    contact_name: str | None = None
+    payload: Call
+
+
+class PreferenceChanged(WhatsAppEvent):
+    """A customer stopped or resumed marketing messages (``user_preferences`` webhook).
+
+    ``type`` is Meta's ``value`` (``stop``, ``resume``, ``signup``); ``timestamp`` is when the
+    customer chose; ``message_id`` is ``None``: the change belongs to no message.
+    """
+
+    kind: Literal["preference"] = "preference"
+    message_id: None = None
+    customer: str
+    payload: UserPreference
+
+
 class GenesysOutboundReceived(EventEnvelope):
     """Genesys POSTed an outbound webhook body (an agent message, typing, receipt...).
 
@@ -266,17 +311,29 @@ class GenesysOutboundReceived(EventEnvelope):
 
 
 WhatsAppEventUnion = Annotated[
-    MessageReceived | StatusReceived | WebhookErrorReceived, Field(discriminator="kind")
+    MessageReceived
+    | StatusReceived
+    | WebhookErrorReceived
+    | EchoReceived
+    | CallReceived
+    | PreferenceChanged,
+    Field(discriminator="kind"),
 ]
 """Any event split out of a Meta webhook, chosen by ``kind``."""
 
-WagenEvent = Annotated[
-    MessageReceived | StatusReceived | WebhookErrorReceived | GenesysOutboundReceived,
-    Field(discriminator="kind"),
-]
+AnyWagenEvent = (
+    MessageReceived
+    | StatusReceived
+    | WebhookErrorReceived
+    | EchoReceived
+    | CallReceived
+    | PreferenceChanged
+    | GenesysOutboundReceived
+)
+"""The type of any wagen event."""
+
+WagenEvent = Annotated[AnyWagenEvent, Field(discriminator="kind")]
 """Any wagen event, chosen by ``kind``."""
 
-WAGEN_EVENT: Final[
-    TypeAdapter[MessageReceived | StatusReceived | WebhookErrorReceived | GenesysOutboundReceived]
-] = TypeAdapter(WagenEvent)
+WAGEN_EVENT: Final[TypeAdapter[AnyWagenEvent]] = TypeAdapter(WagenEvent)
 """Decodes a record value: ``WAGEN_EVENT.validate_json(record_bytes)``."""

@@ -43,13 +43,22 @@ class TenantCreate(ApiModel):
     plan: str | None = Field(default=None, min_length=1, max_length=50)
 
 
+GENESYS_ID_PATTERN = r"^[A-Za-z0-9-]{1,128}$"
+"""A Genesys entity id (queues are UUIDs); no spaces, slashes or quotes."""
+
+
 class TenantPatch(ApiModel):
-    """``PATCH /tenants/{id}``: only the fields present change; ``rateLimit: null`` clears."""
+    """``PATCH /tenants/{id}``: only the fields present change; ``rateLimit: null`` clears.
+
+    ``callbackQueueId``: the Genesys queue that gets a callback when one of the tenant's
+    customers tries to call on WhatsApp; ``null`` turns callbacks off.
+    """
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     plan: str | None = Field(default=None, min_length=1, max_length=50)
     status: Literal["active", "suspended"] | None = None
     rate_limit: int | None = Field(default=None, gt=0, le=100_000)
+    callback_queue_id: str | None = Field(default=None, pattern=GENESYS_ID_PATTERN)
 
 
 class Tenant(ApiModel):
@@ -61,6 +70,7 @@ class Tenant(ApiModel):
     status: TenantStatus
     plan: str
     rate_limit: int | None
+    callback_queue_id: str | None = None
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
@@ -172,7 +182,7 @@ class MappingPage(ApiModel):
 
 
 class Stats(ApiModel):
-    """``GET /state/stats``."""
+    """``GET /state/stats``; ``month_pricing``: this month's :class:`PricingTotal` per category."""
 
     tenant_id: str
     total_mappings: int
@@ -182,6 +192,7 @@ class Stats(ApiModel):
     month_messages: int
     plan: str
     monthly_limit: int | None
+    month_pricing: dict[str, PricingTotal] = Field(default_factory=dict)
 
 
 class UsageDay(ApiModel):
@@ -192,14 +203,27 @@ class UsageDay(ApiModel):
     value: int
 
 
+class PricingTotal(ApiModel):
+    """What Meta charged in one pricing category: messages priced, and how many billable."""
+
+    messages: int
+    billable: int
+
+
 class UsageReport(ApiModel):
-    """``GET /tenants/{id}/usage``: daily counters and their totals over ``from``..``to``."""
+    """``GET /tenants/{id}/usage``: daily counters and their totals over ``from``..``to``.
+
+    ``pricing``: per Meta pricing category (``marketing``, ``utility``, ``service``...), the
+    messages Meta priced and the billable ones, from the ``priced:*`` / ``billable:*``
+    counters of ``totals``.
+    """
 
     tenant_id: str
     from_: date = Field(alias="from")
     to: date
     days: list[UsageDay]
     totals: dict[str, int]
+    pricing: dict[str, PricingTotal] = Field(default_factory=dict)
 
 
 class AuditEntry(ApiModel):

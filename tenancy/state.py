@@ -111,26 +111,30 @@ class StateService:
         return MappingPage(items=items, next_cursor=next_cursor)
 
     async def stats(self, tenant_id: str, plan: str, monthly_limit: int | None) -> Stats:
-        """Counts of mappings and messages, and today's and this month's usage."""
+        """Counts of mappings and messages, today's and this month's usage, and this month's
+        cost per Meta pricing category."""
         day = usage.today()
         async with tenant_tx(self._pool, tenant_id) as conn:
             row = await conn.fetchrow(
                 "SELECT (SELECT count(*) FROM conversation_mappings WHERE tenant_id = $1) AS maps, "
-                "(SELECT count(*) FROM message_tracking WHERE tenant_id = $1) AS messages, "
+                # Messages either way and business-app echoes; not call notices or callbacks.
+                "(SELECT count(*) FROM message_tracking WHERE tenant_id = $1 "
+                " AND direction IN ('inbound', 'outbound', 'echo')) AS messages, "
                 "(SELECT count(*) FROM conversation_mappings WHERE tenant_id = $1 "
                 " AND last_message_at > now() - interval '24 hours') AS active",
                 tenant_id,
             )
             assert row is not None  # a SELECT without FROM always returns one row
             today = await usage.total(conn, tenant_id, usage.MESSAGES, day, day)
-            month = await usage.total(conn, tenant_id, usage.MESSAGES, usage.month_start(day), day)
+            month = await usage.metric_totals(conn, tenant_id, usage.month_start(day), day)
         return Stats(
             tenant_id=tenant_id,
             total_mappings=row["maps"],
             total_messages=row["messages"],
             active_conversations=row["active"],
             today_messages=today,
-            month_messages=month,
+            month_messages=month.get(usage.MESSAGES, 0),
             plan=plan,
             monthly_limit=monthly_limit,
+            month_pricing=usage.pricing_of(month),
         )

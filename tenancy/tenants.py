@@ -56,7 +56,7 @@ class TenantService:
                     "INSERT INTO tenants (tenant_id, name, subdomain, plan) "
                     "VALUES ($1, $2, $3, $4) "
                     "RETURNING tenant_id, name, subdomain, status, plan, rate_limit, "
-                    "created_at, updated_at, deleted_at",
+                    "callback_queue_id, created_at, updated_at, deleted_at",
                     body.tenant_id,
                     body.name,
                     body.subdomain,
@@ -84,8 +84,8 @@ class TenantService:
         """One tenant, deleted ones included (they show ``status: deleted``)."""
         async with tenant_tx(self._pool, tenant_id) as conn:
             row = await conn.fetchrow(
-                "SELECT tenant_id, name, subdomain, status, plan, rate_limit, created_at, "
-                "updated_at, deleted_at FROM tenants WHERE tenant_id = $1",
+                "SELECT tenant_id, name, subdomain, status, plan, rate_limit, callback_queue_id, "
+                "created_at, updated_at, deleted_at FROM tenants WHERE tenant_id = $1",
                 tenant_id,
             )
         if row is None:
@@ -96,8 +96,8 @@ class TenantService:
         """The tenant serving ``subdomain``, if any (platform scope: the tenant is unknown)."""
         async with platform_tx(self._pool) as conn:
             row = await conn.fetchrow(
-                "SELECT tenant_id, name, subdomain, status, plan, rate_limit, created_at, "
-                "updated_at, deleted_at FROM tenants WHERE subdomain = $1",
+                "SELECT tenant_id, name, subdomain, status, plan, rate_limit, callback_queue_id, "
+                "created_at, updated_at, deleted_at FROM tenants WHERE subdomain = $1",
                 subdomain,
             )
         return _tenant(row) if row is not None else None
@@ -108,6 +108,7 @@ class TenantService:
         async with platform_tx(self._pool) as conn:
             rows = await conn.fetch(
                 "SELECT t.tenant_id, t.name, t.subdomain, t.status, t.plan, t.rate_limit, "
+                "t.callback_queue_id, "
                 "t.created_at, t.updated_at, t.deleted_at, "
                 "coalesce((SELECT sum(u.value) FROM usage_daily u WHERE u.tenant_id = t.tenant_id "
                 "AND u.metric = $3 AND u.day >= $4), 0)::bigint AS month_messages "
@@ -137,7 +138,8 @@ class TenantService:
         return configured.monthly_messages if configured else None
 
     async def update(self, tenant_id: str, patch: TenantPatch, actor: Actor) -> Tenant:
-        """Change name, plan, status or rate limit; only fields present in the body change."""
+        """Change name, plan, status, rate limit or callback queue; only fields present in the
+        body change (``null`` clears the rate limit and the callback queue)."""
         changes = patch.model_dump(exclude_unset=True)
         if not changes:
             raise InvalidRequestError("nothing to change", tenant_id=tenant_id)
@@ -166,8 +168,8 @@ class TenantService:
             row = await conn.fetchrow(
                 "UPDATE tenants SET status = 'deleted', deleted_at = coalesce(deleted_at, now()), "
                 "updated_at = now() WHERE tenant_id = $1 "
-                "RETURNING tenant_id, name, subdomain, status, plan, rate_limit, created_at, "
-                "updated_at, deleted_at",
+                "RETURNING tenant_id, name, subdomain, status, plan, rate_limit, "
+                "callback_queue_id, created_at, updated_at, deleted_at",
                 tenant_id,
             )
             if row is None:
@@ -211,10 +213,11 @@ async def _apply_changes(
         "plan = CASE WHEN $4 THEN $5 ELSE plan END, "
         "status = CASE WHEN $6 THEN $7 ELSE status END, "
         "rate_limit = CASE WHEN $8 THEN $9::integer ELSE rate_limit END, "
+        "callback_queue_id = CASE WHEN $10 THEN $11::text ELSE callback_queue_id END, "
         "updated_at = now() "
         "WHERE tenant_id = $1 AND status <> 'deleted' "
-        "RETURNING tenant_id, name, subdomain, status, plan, rate_limit, created_at, "
-        "updated_at, deleted_at",
+        "RETURNING tenant_id, name, subdomain, status, plan, rate_limit, callback_queue_id, "
+        "created_at, updated_at, deleted_at",
         tenant_id,
         "name" in changes,
         changes.get("name"),
@@ -224,6 +227,8 @@ async def _apply_changes(
         changes.get("status"),
         "rate_limit" in changes,
         changes.get("rate_limit"),
+        "callback_queue_id" in changes,
+        changes.get("callback_queue_id"),
     )
     if row is None:
         raise TenantNotFoundError(f"no active tenant {tenant_id!r}", tenant_id=tenant_id)

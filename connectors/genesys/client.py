@@ -1,4 +1,5 @@
-"""The Genesys Cloud Open Messaging client: inbound message, receipt, event, structured response.
+"""The Genesys Cloud Open Messaging client: inbound message, receipt, event, structured response,
+and the callbacks created for customers who tried to call on WhatsApp.
 
 Create one per process on the shared :class:`~connectors.http.HttpTransport`, with one
 :class:`~connectors.genesys.token.GenesysTokenCache`; pass each tenant's
@@ -11,6 +12,8 @@ once (a second 401 is :class:`GenesysCredentialsError`); 429 waits ``Retry-After
 off; 400/403/404 are permanent. A message or structured response is not repeated after a
 timeout (Genesys's idempotency on ``channel.messageId`` is unconfirmed); receipts and events
 are. :meth:`GenesysClient.find_inbound` tells afterwards whether such a message was accepted.
+A callback (:meth:`GenesysClient.create_callback`) is never repeated after a timeout either:
+Genesys takes no idempotency key for it, so a second one would ring the customer twice.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from connectors.errors import ConnectorError
 from connectors.genesys.errors import (
@@ -38,6 +41,11 @@ from schemas.genesys import (
     OpenInboundStructuredResponseMessage,
 )
 from schemas.genesys.api import MessageConversation, MessageDataListing
+from schemas.genesys.callbacks import (
+    CreateCallbackCommand,
+    CreateCallbackResponse,
+    DomainEntityRef,
+)
 
 VENDOR: Final = "genesys"
 
@@ -116,6 +124,27 @@ class GenesysClient:
         """``POST .../inbound/open/structured/response``: a button answer to a bot."""
         return await self._post(tenant, "structured/response", body, idempotent=False)
 
+    async def create_callback(
+        self, tenant: GenesysTenant, body: CreateCallbackCommand
+    ) -> CreateCallbackResponse:
+        """``POST /api/v2/conversations/callbacks``: a callback routed to ``body.queue_id``.
+
+        Not idempotent: a timeout raises (``maybe_sent``) rather than trying again. A 2xx
+        whose body is unreadable still means the callback exists: its id is then ``None``.
+        """
+        response = await self._authorized(
+            tenant,
+            "POST",
+            f"{tenant.endpoints.api_url}/api/v2/conversations/callbacks",
+            operation="create_callback",
+            payload=_json_bytes(body),
+            idempotent=False,
+        )
+        try:
+            return CreateCallbackResponse.model_validate_json(response.body)
+        except ValidationError:
+            return CreateCallbackResponse(conversation=DomainEntityRef())
+
     async def find_inbound(
         self, tenant: GenesysTenant, conversation_id: str, provider_message_id: str
     ) -> str | None:
@@ -163,11 +192,7 @@ class GenesysClient:
             f"{tenant.endpoints.api_url}/api/v2/conversations/messages/"
             f"{tenant.integration_id}/inbound/open/{kind}"
         )
-        payload = json.dumps(
-            body.model_dump(mode="json", exclude_none=True),
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode("utf-8")
+        payload = _json_bytes(body)
         response = await self._authorized(
             tenant,
             "POST",
@@ -237,6 +262,15 @@ class GenesysClient:
             )
         except _TokenUnavailableError as failed:
             raise failed.error from failed.error.__cause__
+
+
+def _json_bytes(body: BaseModel) -> bytes:
+    """A body as Genesys gets it: compact UTF-8 JSON, unset fields left out."""
+    return json.dumps(
+        body.model_dump(mode="json", exclude_none=True),
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode("utf-8")
 
 
 class _TokenUnavailableError(Exception):

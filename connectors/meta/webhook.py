@@ -9,9 +9,10 @@ section 1.2 and 2): every ``entry[]`` x ``changes[]`` whose ``field`` is ``messa
 one :class:`~schemas.events.MessageReceived` per ``value.messages[]`` item, one
 :class:`~schemas.events.StatusReceived` per ``value.statuses[]`` item and one
 :class:`~schemas.events.WebhookErrorReceived` per ``value.errors[]`` item, in that order.
-Changes of any other ``field`` (``account_update``, template status, group updates...) yield
-nothing: wagen does not forward them, and the parsed payload (:func:`parse_webhook`) still
-shows them to a caller that wants to log them.
+``calls``, ``smb_message_echoes`` and ``user_preferences`` changes yield their own events
+(:mod:`connectors.meta.side_events`). Changes of any other ``field`` (``account_update``,
+template status, group updates...) yield nothing: wagen does not forward them, and the parsed
+payload (:func:`parse_webhook`) still shows them to a caller that wants to log them.
 
 What is an error: anything :func:`~connectors.meta.payload.parse_webhook` rejects, and a
 message or status that names no customer at all (no ``wa_id`` and no ``user_id`` anywhere),
@@ -28,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.meta.payload import MetaPayloadError, parse_webhook
+from connectors.meta.side_events import side_change_events
 from schemas.events import (
     MessageReceived,
     StatusReceived,
@@ -38,7 +40,13 @@ from schemas.events import (
 )
 from schemas.meta.messages import InboundMessage, UnknownMessage
 from schemas.meta.statuses import Status
-from schemas.meta.webhook import ContactProfile, MessagesChange, MessagesValue, WebhookPayload
+from schemas.meta.webhook import (
+    ContactProfile,
+    MessagesChange,
+    MessagesValue,
+    OtherChange,
+    WebhookPayload,
+)
 
 
 def split_webhook(
@@ -70,6 +78,9 @@ def split_payload(
             if isinstance(change, MessagesChange):
                 where = f"entry[{i}].changes[{j}].value"
                 events.extend(_value_events(change.value, entry.id, tenant_id, received_at, where))
+            elif isinstance(change, OtherChange):
+                where = f"entry[{i}].changes[{j}]"
+                events.extend(side_change_events(change, entry.id, tenant_id, received_at, where))
     return events
 
 

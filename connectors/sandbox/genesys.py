@@ -2,8 +2,8 @@
 :class:`~connectors.sandbox.genesys_state.GenesysSandbox`.
 
 It serves both hosts of a region at once: ``POST /oauth/token`` (the login host) and
-``POST /api/v2/conversations/messages/{integrationId}/inbound/open/{kind}`` and the read side of
-message conversations (the API host),
+``POST /api/v2/conversations/messages/{integrationId}/inbound/open/{kind}``, the read side of
+message conversations and ``POST /api/v2/conversations/callbacks`` (the API host),
 so a client points ``login_url`` and ``api_url`` at the same base. Control routes live under
 ``/_sandbox``.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from connectors.sandbox import genesys_api as api
+from connectors.sandbox import genesys_callbacks as callbacks
 from connectors.sandbox import genesys_control as control
 from connectors.sandbox import genesys_conversations as conversations
 from connectors.sandbox.common import (
@@ -67,4 +68,5 @@ def create_genesys_app(
     routes.add_post(f"{prefix}/webhooks/outbound", control.emit_outbound)
     routes.add_get(f"{prefix}/requests", control.list_requests)
     routes.add_get(f"{prefix}/received", control.list_received)
+    callbacks.install(app, prefix)
     return app

@@ -227,6 +227,10 @@ def _bad_request(exc: ValidationError) -> web.Response:
     )
 
 
+bad_request = _bad_request
+"""A 400 with Genesys's error body naming each invalid field (for the other API routes)."""
+
+
 def _normalized(kind: str, integration_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """The ``OpenMessageNormalizedMessage``-shaped answer to an accepted body."""
     channel = dict(body.get("channel", {}))

@@ -66,6 +66,26 @@ class StoredMessage:
     timestamp: str
 
 
+class QueueConfig(ControlModel):
+    """``POST /_sandbox/queues``: a queue callbacks may be routed to."""
+
+    queue_id: str = Field(min_length=1)
+    name: str = "WhatsApp callbacks"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCallback:
+    """A callback the simulated Genesys accepted (``POST /api/v2/conversations/callbacks``)."""
+
+    conversation_id: str
+    callback_id: str
+    client_id: str
+    queue_id: str
+    numbers: list[str]
+    user_name: str | None
+    data: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class MessageConversation:
     """One customer's open conversation on one integration, and its messages in order."""
@@ -91,6 +111,8 @@ class GenesysSandbox:
         rate_limits: request rates per integration id (429 above).
         requests: every request answered.
         conversations: open message conversations by id.
+        queues: queues callbacks may be routed to, by id.
+        callbacks: every callback accepted, in order.
         clock: wall-clock seconds (tests may replace it).
     """
 
@@ -104,6 +126,8 @@ class GenesysSandbox:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     requests: RequestLog = field(default_factory=RequestLog)
     conversations: dict[str, MessageConversation] = field(default_factory=dict)
+    queues: dict[str, QueueConfig] = field(default_factory=dict)
+    callbacks: list[StoredCallback] = field(default_factory=list)
     clock: Callable[[], float] = time.time
     _open: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
 

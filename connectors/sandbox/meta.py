@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from connectors.sandbox import meta_control as control
+from connectors.sandbox import meta_events as events
 from connectors.sandbox import meta_graph as graph
 from connectors.sandbox.common import (
     CONTROL_PREFIX,
@@ -54,4 +55,5 @@ def create_meta_app(
     routes.add_post(f"{prefix}/webhooks/system", control.emit_system)
     routes.add_get(f"{prefix}/requests", control.list_requests)
     routes.add_get(f"{prefix}/sent", control.list_sent)
+    events.install(app, prefix)
     return app

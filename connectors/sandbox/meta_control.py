@@ -112,6 +112,15 @@ class SystemChange(Customer):
     new_user_id: str | None = Field(default=None, pattern=f"^{BSUID.pattern}$")
 
 
+class PricingOut(ControlModel):
+    """The ``pricing`` of an emitted status (per-message pricing, ``PMP``, since 2025-07)."""
+
+    category: str = Field(default="service", min_length=1)
+    billable: bool = True
+    pricing_model: str = "PMP"
+    type: str | None = None
+
+
 class StatusOut(ControlModel):
     """``POST /_sandbox/webhooks/status``: Meta reports on one of our sent messages."""
 
@@ -120,6 +129,7 @@ class StatusOut(ControlModel):
     status: Literal["sent", "delivered", "read", "failed", "played"]
     recipient_id: str | None = None
     error_code: int | None = None
+    pricing: PricingOut | None = None
 
 
 def _decode(data_b64: str) -> bytes:
@@ -186,7 +196,9 @@ async def list_sent(request: web.Request) -> web.Response:
     return web.json_response({"sent": request.app[META_KEY].sent})
 
 
-def _envelope(number: NumberConfig, value: dict[str, Any]) -> dict[str, Any]:
+def _envelope(
+    number: NumberConfig, value: dict[str, Any], field: str = "messages"
+) -> dict[str, Any]:
     metadata = {
         "display_phone_number": number.display_phone_number,
         "phone_number_id": number.phone_number_id,
@@ -198,7 +210,7 @@ def _envelope(number: NumberConfig, value: dict[str, Any]) -> dict[str, Any]:
                 "id": number.waba_id,
                 "changes": [
                     {
-                        "field": "messages",
+                        "field": field,
                         "value": {"messaging_product": "whatsapp", "metadata": metadata, **value},
                     }
                 ],
@@ -335,6 +347,8 @@ async def emit_status(request: web.Request) -> web.Response:
     callback = sent["body"].get("biz_opaque_callback_data") if sent else None
     if callback:
         status["biz_opaque_callback_data"] = callback
+    if spec.pricing is not None:
+        status["pricing"] = spec.pricing.model_dump(exclude_none=True)
     if spec.status == "failed":
         code = spec.error_code or 131000
         rule = META_ERROR_CODES.get(code)
@@ -351,6 +365,16 @@ def _addressee(body: dict[str, Any]) -> str:
         return str(body["recipient"])
     to = str(body.get("to", ""))
     return to if body.get("recipient_type") == "group" else digits(to)
+
+
+registered_number = _number
+"""The number a control request names (404 when it is not registered)."""
+
+envelope = _envelope
+"""A webhook body of one change (``field``) of one number, as Meta batches them."""
+
+emit_signed = _emit
+"""Validate a body with our own schema, sign it with the number's app secret, deliver it."""
 
 
 def _b64_sha(stored: StoredMedia) -> str:

@@ -1,7 +1,8 @@
 """Translation between WhatsApp and Genesys Open Messaging: pure functions, no I/O.
 
-WhatsApp -> Genesys: :func:`event_to_genesys` (messages, statuses; webhook errors yield
-nothing). Genesys -> WhatsApp: :func:`parse_outbound` then :func:`outbound_to_meta` (or
+WhatsApp -> Genesys: :func:`event_to_genesys` (messages, statuses, business-app echoes, the
+customer's call attempts; webhook errors and preference changes yield nothing).
+Genesys -> WhatsApp: :func:`parse_outbound` then :func:`outbound_to_meta` (or
 :func:`event_to_meta` on a :class:`~schemas.events.GenesysOutboundReceived`). Both return the
 HTTP calls wagen would make (:class:`GenesysCall`, :class:`MetaCall`), in order; run-time
 ids and lookups come in through :class:`GenesysTarget` and :class:`MetaTarget`. The pipeline
@@ -9,6 +10,7 @@ and ``wagen translate`` use these same functions. Every mapping choice is in
 ``docs/mapping.md``.
 """
 
+from connectors.translate.call_notices import CallbackNote, call_notice_to_genesys, notifies_agent
 from connectors.translate.calls import (
     UPLOADED_MEDIA_ID,
     GenesysCall,
@@ -23,12 +25,14 @@ from connectors.translate.context import (
     GenesysTarget,
     MediaLinker,
     MetaTarget,
+    OptOutLookup,
     Recipient,
     WamidLookup,
     customer_key,
     genesys_customer,
     meta_recipient,
 )
+from connectors.translate.echoes import echo_to_genesys
 from connectors.translate.errors import GenesysPayloadError
 from connectors.translate.meta_content import split_text
 from connectors.translate.receipts import RECEIPT_STATUSES, status_to_genesys
@@ -38,6 +42,7 @@ from connectors.translate.to_meta import event_to_meta, outbound_to_meta, parse_
 __all__ = [
     "RECEIPT_STATUSES",
     "UPLOADED_MEDIA_ID",
+    "CallbackNote",
     "CustomerLookup",
     "GenesysCall",
     "GenesysEndpoint",
@@ -48,15 +53,19 @@ __all__ = [
     "MetaCall",
     "MetaEndpoint",
     "MetaTarget",
+    "OptOutLookup",
     "Recipient",
     "UploadSource",
     "WamidLookup",
+    "call_notice_to_genesys",
     "customer_key",
+    "echo_to_genesys",
     "event_to_genesys",
     "event_to_meta",
     "genesys_customer",
     "message_to_genesys",
     "meta_recipient",
+    "notifies_agent",
     "outbound_to_meta",
     "parse_outbound",
     "referenced_wamids",

@@ -95,8 +95,21 @@ class CustomerLookup(Protocol):
         ...
 
 
+class OptOutLookup(Protocol):
+    """Whether a customer (wagen's customer id) stopped marketing messages; ``None``: unknown."""
+
+    def __call__(self, customer: str, /) -> bool | None:
+        """``True`` opted out, ``False`` not, ``None`` when the lookup cannot tell."""
+        ...
+
+
 def unknown(_key: str) -> str | None:
     """The lookup that knows nothing (the default of every optional lookup)."""
+    return None
+
+
+def no_preference(_customer: str) -> bool | None:
+    """The opt-out lookup that knows nothing (dry runs, receipts)."""
     return None
 
 
@@ -115,6 +128,8 @@ class GenesysTarget:
         customer_key: the customer's stable key from wagen's identity store, which becomes
             ``channel.from.id`` / ``channel.to.id``; ``None`` uses the event's own customer
             (the dry runs, which have no store).
+        marketing_opt_out: the customer's recorded marketing choice, for the routing context
+            (``channel.metadata.customAttributes``); left out when it answers ``None``.
     """
 
     integration_id: str
@@ -122,6 +137,7 @@ class GenesysTarget:
     genesys_message_id: WamidLookup = unknown
     quoted_text: WamidLookup = unknown
     customer_key: str | None = None
+    marketing_opt_out: OptOutLookup = no_preference
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from pydantic import ValidationError
+
 from connectors.translate.context import WamidLookup
+from schemas.meta.calls import CallPermissionReply
 from schemas.meta.content import (
     ButtonReplyInteractive,
     ListReplyInteractive,
@@ -163,7 +166,7 @@ def unsupported(kind: str | None, errors: list[ErrorObject] | None) -> Rendition
     return Rendition(text, facts)
 
 
-def _text_of(raw: Any) -> str | None:
+def text_of(raw: Any) -> str | None:
     """The text or caption of a raw message object (the new version inside an ``edit``)."""
     if not isinstance(raw, Mapping):
         return None
@@ -198,7 +201,7 @@ def unknown(
         return Rendition(f"The customer deleted {target}.", facts)
     if kind == "edit" and isinstance(original, str) and isinstance(body, Mapping):
         facts["edited_message_id"] = original
-        new_text = _text_of(body.get("message"))
+        new_text = text_of(body.get("message"))
         edited = f": {new_text}" if new_text else " (no text in the new version)."
         target = referred_message(original, quoted_text(original))
         return Rendition(f"The customer edited {target}{edited}", facts)
@@ -219,8 +222,34 @@ def interactive(
     if isinstance(value, NfmReplyInteractive):
         return _flow_answer(value)
     kind = value.type
+    if kind == "call_permission_reply":
+        answer = call_permission(value.model_extra or {})
+        if answer is not None:
+            return answer
     text = f"The customer answered an interactive message wagen cannot show (type '{kind}')."
     return Rendition(text, {"interactive_type": kind})
+
+
+def call_permission(extra: Mapping[str, Any]) -> Rendition | None:
+    """The customer's answer to a call-permission request; ``None`` when malformed."""
+    try:
+        reply = CallPermissionReply.model_validate(extra.get("call_permission_reply"))
+    except ValidationError:
+        return None
+    facts = {"call_permission_response": reply.response}
+    if reply.response_source:
+        facts["call_permission_source"] = reply.response_source
+    if reply.response.casefold() != "accept":
+        return Rendition("The customer declined to be called on WhatsApp.", facts)
+    if reply.is_permanent:
+        facts["call_permission_permanent"] = "true"
+        return Rendition("The customer allows you to call them on WhatsApp.", facts)
+    until = reply.expires_at
+    if until is None:
+        return Rendition("The customer allows you to call them on WhatsApp.", facts)
+    facts["call_permission_expires_at"] = until.strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = until.strftime("%Y-%m-%d %H:%M UTC")
+    return Rendition(f"The customer allows you to call them on WhatsApp until {when}.", facts)
 
 
 def _flow_answer(value: NfmReplyInteractive) -> Rendition:

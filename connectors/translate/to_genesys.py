@@ -3,10 +3,13 @@
 One inbound message becomes exactly one call: a ``structured/response`` when it answers a
 Genesys structured message (a tapped reply button, list row or template quick reply whose
 ``context.id`` tracking maps to a Genesys message), otherwise a ``message`` with text and at
-most one attachment. Statuses become receipts (:mod:`connectors.translate.receipts`);
-webhook errors (``kind: error``) become nothing: they concern Meta's platform, not a
-conversation, and the pipeline logs and counts them instead. Every choice is in
-``docs/mapping.md``.
+most one attachment; both carry the routing context in ``channel.metadata.customAttributes``
+(:mod:`connectors.translate.routing_context`). Statuses become receipts
+(:mod:`connectors.translate.receipts`); the business's own sends from the WhatsApp Business
+app become marked messages (:mod:`connectors.translate.echoes`); a call the customer placed
+becomes a notice (:mod:`connectors.translate.call_notices`); webhook errors (``kind:
+error``) and preference changes become nothing: the pipeline logs and counts errors, and
+records preferences. Every choice is in ``docs/mapping.md``.
 """
 
 from __future__ import annotations
@@ -14,14 +17,23 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Final, Literal
+from typing import Final
 
 from connectors.translate import render
+from connectors.translate.call_notices import call_notice_to_genesys
 from connectors.translate.calls import GenesysCall
-from connectors.translate.context import GenesysTarget, genesys_customer
+from connectors.translate.content import MEDIA_TYPES, MediaMessage, media_of, render_message
+from connectors.translate.context import GenesysTarget
+from connectors.translate.echoes import echo_to_genesys
 from connectors.translate.receipts import status_to_genesys
-from connectors.translate.render import Rendition
-from schemas.events import MessageReceived, StatusReceived, WhatsAppEvent
+from connectors.translate.routing_context import customer_channel
+from schemas.events import (
+    CallReceived,
+    EchoReceived,
+    MessageReceived,
+    StatusReceived,
+    WhatsAppEvent,
+)
 from schemas.genesys.inbound import (
     ContentButtonResponse,
     OpenContentAttachment,
@@ -29,38 +41,17 @@ from schemas.genesys.inbound import (
     OpenInboundMessageMessagingChannel,
     OpenInboundNormalizedMessage,
     OpenInboundStructuredResponseMessage,
-    OpenMessagingFromRecipient,
 )
-from schemas.meta.content import ButtonReplyInteractive, ListReplyInteractive, Media
+from schemas.meta.content import ButtonReplyInteractive, ListReplyInteractive
 from schemas.meta.messages import (
-    AudioMessage,
     ButtonMessage,
-    ContactsMessage,
     DocumentMessage,
-    ImageMessage,
     InboundMessage,
     InteractiveMessage,
-    LocationMessage,
-    OrderMessage,
     ReactionMessage,
     StickerMessage,
-    SystemMessage,
-    TextMessage,
     UnknownMessage,
-    UnsupportedMessage,
-    VideoMessage,
 )
-
-MediaMessage = ImageMessage | VideoMessage | AudioMessage | DocumentMessage | StickerMessage
-
-MEDIA_TYPES: Final[dict[str, Literal["Image", "Video", "Audio", "File"]]] = {
-    "image": "Image",
-    "video": "Video",
-    "audio": "Audio",
-    "document": "File",
-    "sticker": "Image",
-}
-"""Genesys ``mediaType`` of each WhatsApp media type (a sticker is a WebP image)."""
 
 _HEX_SHA256: Final = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -74,6 +65,10 @@ def event_to_genesys(event: WhatsAppEvent, target: GenesysTarget) -> list[Genesy
         return [message_to_genesys(event, target)]
     if isinstance(event, StatusReceived):
         return status_to_genesys(event, target)
+    if isinstance(event, EchoReceived):
+        return [echo_to_genesys(event, target)]
+    if isinstance(event, CallReceived):
+        return call_notice_to_genesys(event, target)
     return []
 
 
@@ -81,7 +76,7 @@ def referenced_wamids(event: WhatsAppEvent) -> frozenset[str]:
     """The wamids the translation of ``event`` may look up, for the pipeline to prefetch."""
     if isinstance(event, StatusReceived):
         return frozenset({event.message_id})
-    if not isinstance(event, MessageReceived):
+    if not isinstance(event, MessageReceived | EchoReceived):
         return frozenset()
     message = event.payload
     found = {message.context.id} if message.context and message.context.id else set()
@@ -100,19 +95,19 @@ def message_to_genesys(event: MessageReceived, target: GenesysTarget) -> Genesys
     message = event.payload
     ids = event.customer_ids()
     # A group is one conversation: named as a group, each line says who wrote it.
-    name = GROUP_NAME if ids.group_id else (event.contact_name or None)
-    customer_id, id_type = genesys_customer(target.customer_key or event.customer)
-    channel = OpenInboundMessageMessagingChannel(
-        from_=OpenMessagingFromRecipient(
-            id=customer_id, id_type=id_type, nickname=name, first_name=name
-        ),
-        time=event.timestamp,
+    channel = customer_channel(
+        event,
+        target,
+        customer=event.customer,
+        name=GROUP_NAME if ids.group_id else (event.contact_name or None),
         message_id=event.message_id,
+        origin="customer",
+        referral=message.referral,
     )
     answer = _structured_response(message, channel, target)
     if answer is not None:
         return GenesysCall(target.integration_id, answer)
-    rendition = _render(message, target)
+    rendition = render_message(message, target)
     attachment = _attachment(message, target) if isinstance(message, MediaMessage) else None
     lines = (*_group_line(event), *_context_lines(message, target), rendition.text)
     text = "\n".join(filter(None, lines))
@@ -156,58 +151,6 @@ def _structured_response(
     )
 
 
-def _render(message: InboundMessage, target: GenesysTarget) -> Rendition:
-    """The agent-readable text of any message type (a media message: its caption)."""
-    if isinstance(message, TextMessage):
-        body = message.text.body
-        return Rendition(body if body.strip() else "(empty message)")
-    if isinstance(message, MediaMessage):
-        return _media_rendition(message)
-    if isinstance(message, LocationMessage):
-        return render.location(message.location)
-    if isinstance(message, ContactsMessage):
-        return render.contacts(message.contacts)
-    if isinstance(message, InteractiveMessage):
-        return render.interactive(message.interactive)
-    if isinstance(message, ButtonMessage):
-        return render.button(message.button)
-    if isinstance(message, ReactionMessage):
-        target_id = message.reaction.message_id
-        quoted = target.quoted_text(target_id)
-        return render.reaction(target_id, message.reaction.emoji, quoted)
-    if isinstance(message, OrderMessage):
-        return render.order(message.order)
-    if isinstance(message, SystemMessage):
-        return render.system(message.system)
-    if isinstance(message, UnsupportedMessage):
-        kind = message.unsupported.type if message.unsupported else None
-        return render.unsupported(kind, message.errors)
-    extra = message.model_extra or {}
-    return render.unknown(message.type, extra, message.problem, message.errors, target.quoted_text)
-
-
-def _media(message: MediaMessage) -> Media:
-    if isinstance(message, ImageMessage):
-        return message.image
-    if isinstance(message, VideoMessage):
-        return message.video
-    if isinstance(message, AudioMessage):
-        return message.audio
-    if isinstance(message, DocumentMessage):
-        return message.document
-    return message.sticker
-
-
-def _media_rendition(message: MediaMessage) -> Rendition:
-    media = _media(message)
-    facts = {"media_id": media.id}
-    if isinstance(message, AudioMessage) and message.audio.voice:
-        facts["voice_note"] = "true"
-    if isinstance(message, StickerMessage) and message.sticker.animated:
-        facts["animated_sticker"] = "true"
-    return Rendition(media.caption or "", facts)
-
-
 def _hex_sha256(value: str | None) -> str | None:
     """Meta's base64 SHA-256 as hex (Genesys's examples use hex); ``None`` if not a SHA-256."""
     if value is None:
@@ -222,7 +165,7 @@ def _hex_sha256(value: str | None) -> str | None:
 
 
 def _attachment(message: MediaMessage, target: GenesysTarget) -> OpenContentAttachment:
-    media = _media(message)
+    media = media_of(message)
     # Meta always sends mime_type in practice; a sticker is WebP by definition.
     fallback = "image/webp" if isinstance(message, StickerMessage) else "application/octet-stream"
     return OpenContentAttachment(

@@ -19,7 +19,14 @@ from pipeline.cli.media import media
 from pipeline.cli.processes import gateway, run, settings_cmd, worker
 from pipeline.cli.replay import replay
 from pipeline.cli.sandbox import sandbox
-from pipeline.cli.sandbox_demo import inspect, send_agent_reply, send_customer_message
+from pipeline.cli.sandbox_demo import (
+    inspect,
+    send_agent_reply,
+    send_business_echo,
+    send_customer_call,
+    send_customer_message,
+    send_preference,
+)
 from pipeline.cli.tail import tail
 from pipeline.cli.tenants import tenants
 from pipeline.cli.topics import topics
@@ -61,7 +68,14 @@ cli.add_command(held)
 cli.add_command(media)
 for operator_command in (lag, tail, replay):
     cli.add_command(operator_command)
-for demo_command in (send_customer_message, send_agent_reply, inspect):
+for demo_command in (
+    send_customer_message,
+    send_agent_reply,
+    inspect,
+    send_customer_call,
+    send_business_echo,
+    send_preference,
+):
     sandbox.add_command(demo_command)
 
 

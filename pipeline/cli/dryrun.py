@@ -157,11 +157,12 @@ def parse() -> None:
 @parse.command("meta")
 @_options
 def parse_meta(source: BinaryIO, tenant: DryRunTenant, received_at: datetime) -> None:
-    """One JSON line per event of a Meta webhook body: each message, status and error.
+    """One JSON line per event of a Meta webhook body: each message, status and error, and
+    each call event, business-app echo and marketing-preference change.
 
     Each line is the event envelope (kind, message_id, customer, type, phone_number_id,
-    timestamp, event_id, tenant_id, received_at, payload...). Changes other than
-    ``messages`` (account updates, template statuses) yield no line.
+    timestamp, event_id, tenant_id, received_at, payload...). Other changes (account
+    updates, template statuses, call statuses) yield no line.
     """
     _emit(event.model_dump(mode="json") for event in _meta_events(source, tenant, received_at))
 
@@ -177,7 +178,8 @@ def meta_to_genesys(source: BinaryIO, tenant: DryRunTenant, received_at: datetim
     """One JSON line {method, path, body} per Genesys call a Meta webhook body causes.
 
     Messages become inbound messages or structured responses; delivered and failed statuses
-    become receipts; sent/read statuses and webhook errors yield nothing.
+    become receipts; business-app echoes become marked messages and a customer's call attempt
+    a notice; sent/read statuses, webhook errors and preference changes yield nothing.
     """
     target = tenant.genesys_target()
     events = _meta_events(source, tenant, received_at)

@@ -1,4 +1,5 @@
-"""``wagen sandbox send-customer-message|send-agent-reply|inspect``: drive the sandbox demo.
+"""``wagen sandbox send-customer-message|send-agent-reply|inspect`` (and ``send-customer-call``,
+``send-business-echo``, ``send-preference``): drive the sandbox demo.
 
 They talk to the simulators' ``/_sandbox`` control endpoints, which emit the same signed
 webhooks Meta and Genesys would; what then happens is wagen's real pipeline.
@@ -75,6 +76,41 @@ def send_agent_reply(settings: WagenSettings, text: str, to: str) -> None:
     """A Genesys agent answers (a signed Genesys outbound webhook)."""
     body = {"integration_id": DEMO.genesys_integration_id, "to": to, "text": text}
     result = _run("POST", f"{genesys_url(settings)}/_sandbox/webhooks/outbound", body)
+    click.echo(json.dumps(result))
+
+
+@click.command("send-customer-call")
+@click.option("--from", "from_", default=DEMO.customer_wa_id, show_default=True, help="wa_id.")
+@click.option("--name", default="Ana Souza", show_default=True, help="Profile name.")
+@click.pass_obj
+def send_customer_call(settings: WagenSettings, from_: str, name: str) -> None:
+    """The customer rings the demo number on WhatsApp (a signed ``calls`` webhook)."""
+    body = {"phone_number_id": DEMO.phone_number_id, "from": from_, "name": name}
+    result = _run("POST", f"{meta_url(settings)}/_sandbox/webhooks/call", body)
+    click.echo(json.dumps(result))
+
+
+@click.command("send-business-echo")
+@click.option(
+    "--text", required=True, help="What the business writes in the WhatsApp Business app."
+)
+@click.option("--to", default=DEMO.customer_wa_id, show_default=True, help="The customer's wa_id.")
+@click.pass_obj
+def send_business_echo(settings: WagenSettings, text: str, to: str) -> None:
+    """The business writes from the WhatsApp Business app (an ``smb_message_echoes`` webhook)."""
+    body = {"phone_number_id": DEMO.phone_number_id, "to": to, "text": text}
+    result = _run("POST", f"{meta_url(settings)}/_sandbox/webhooks/echo", body)
+    click.echo(json.dumps(result))
+
+
+@click.command("send-preference")
+@click.option("--value", type=click.Choice(["stop", "resume"]), default="stop", show_default=True)
+@click.option("--wa-id", default=DEMO.customer_wa_id, show_default=True, help="The customer.")
+@click.pass_obj
+def send_preference(settings: WagenSettings, value: str, wa_id: str) -> None:
+    """The customer stops or resumes marketing messages (a ``user_preferences`` webhook)."""
+    body = {"phone_number_id": DEMO.phone_number_id, "wa_id": wa_id, "value": value}
+    result = _run("POST", f"{meta_url(settings)}/_sandbox/webhooks/preference", body)
     click.echo(json.dumps(result))
 
 

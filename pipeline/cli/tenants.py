@@ -11,7 +11,7 @@ import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
@@ -22,6 +22,7 @@ from pipeline.cli.common import emit_json
 from pipeline.runtime.resources import open_resources, tenancy_services
 from pipeline.settings import WagenSettings
 from schemas.errors import WagenError
+from tenancy import usage
 from tenancy.audit import Actor
 from tenancy.errors import InvalidRequestError
 from tenancy.migrate_default import migrate_default
@@ -128,6 +129,51 @@ def suspend(settings: WagenSettings, tenant_id: str, lift: bool) -> None:
     patch = TenantPatch(status="active" if lift else "suspended")
     tenant = _run(settings, lambda t: t.tenants.update(tenant_id, patch, _actor()))
     click.echo(f"{tenant.tenant_id}: {tenant.status}")
+
+
+@tenants.command("callbacks")
+@click.argument("tenant_id")
+@click.option("--queue", "queue_id", help="Genesys queue id the callbacks go to.")
+@click.option("--off", is_flag=True, help="No callbacks (agents are still told of calls).")
+@click.pass_obj
+def callbacks(settings: WagenSettings, tenant_id: str, queue_id: str | None, off: bool) -> None:
+    """Create a Genesys callback when a customer tries to call on WhatsApp, or stop."""
+    if off == (queue_id is not None):
+        raise click.UsageError("give either --queue QUEUE_ID or --off")
+    try:
+        patch = TenantPatch(callback_queue_id=queue_id)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    tenant = _run(settings, lambda t: t.tenants.update(tenant_id, patch, _actor()))
+    where = f"queue {tenant.callback_queue_id}" if tenant.callback_queue_id else "off"
+    click.echo(f"{tenant.tenant_id}: callbacks {where}")
+
+
+@tenants.command("usage")
+@click.argument("tenant_id")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (UTC).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default today).")
+@json_option
+@click.pass_obj
+def usage_cmd(settings: WagenSettings, tenant_id: str, start: Any, end: Any, as_json: bool) -> None:
+    """Counters over the days (default: this month), and what Meta charged per category."""
+    first: date | None = start.date() if start else None
+    last: date | None = end.date() if end else None
+
+    async def work(t: Tenancy) -> Any:
+        await t.tenants.get(tenant_id)
+        return await usage.report(t.state.pool, tenant_id, first, last)
+
+    report = _run(settings, work)
+    if as_json:
+        _emit(report, as_json)
+        return
+    click.echo(f"{report.tenant_id} {report.from_}..{report.to}")
+    for metric, value in sorted(report.totals.items()):
+        if not metric.startswith((usage.PRICED, usage.BILLABLE)):
+            click.echo(f"  {metric}={value}")
+    for category, cost in report.pricing.items():
+        click.echo(f"  pricing {category}: messages={cost.messages} billable={cost.billable}")
 
 
 @tenants.command("migrate-default")

@@ -32,6 +32,9 @@ OUTCOMES: Final = frozenset(
     {
         # forward_to_genesys
         "delivered", "duplicate", "no_receipt", "not_tracked", "receipt_sent", "skipped",
+        # forward_to_genesys: echoes, calls, preferences (pipeline.worker.side_events)
+        "echo_delivered", "call_notice_sent", "call_ignored",
+        "preference_recorded", "preference_stale", "preference_ignored",
         # forward_to_meta
         "sent", "nothing_to_send", "window_closed", "failed", "ignored", "typing", "no_typing",
         # split_meta_webhooks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connectors.genesys.errors import GenesysReceiptReason
 from pipeline.errors import PipelineError
 
 
@@ -28,3 +29,17 @@ class ClaimBusyError(StoreError):
     def __init__(self, message: str, *, retry_after: float, tenant_id: str | None = None) -> None:
         super().__init__(message, tenant_id=tenant_id)
         self.retry_after = retry_after
+
+
+class RecipientOptedOutError(StoreError):
+    """The customer stopped marketing messages: a proactive send (a template) must not go.
+
+    Agent replies inside the customer-service window are service messages and are not
+    refused; only what the business starts is. ``receipt_reason`` is the Genesys reason the
+    agent's Failed receipt carries (:func:`pipeline.worker.outbound_policy.receipt_reason`
+    reads it), so Genesys shows the refusal as ``RecipientOptedOut``.
+    """
+
+    code = "recipient_opted_out"
+    retriable = False
+    receipt_reason = GenesysReceiptReason.RECIPIENT_OPTED_OUT

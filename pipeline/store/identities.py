@@ -37,6 +37,12 @@ class KnownCustomer:
     user_id: str | None
 
 
+def ids_of(customer: str) -> CustomerIds:
+    """The ids one customer id stands for: digits are a number, anything else a BSUID."""
+    plain = customer.lstrip("+")
+    return CustomerIds(wa_id=plain) if plain.isdigit() else CustomerIds(user_id=customer)
+
+
 def resolving(tenant_id: str, ids: CustomerIds) -> Statement:
     """``SELECT`` of the customer's key (learning the links ``ids`` carries)."""
     return Statement(

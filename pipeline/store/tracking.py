@@ -19,7 +19,10 @@ import asyncpg
 from tenancy.db.scope import Connection
 from tenancy.db.statements import Statement
 
-Direction = Literal["inbound", "outbound"]
+Direction = Literal["inbound", "outbound", "echo", "call", "callback"]
+"""What a row tracks: a customer message carried to Genesys (``inbound``), an agent message
+carried to WhatsApp (``outbound``), and, claimed the same way, an echo of the business's own
+send, the notice of a customer's call attempt and the callback created for it."""
 
 DONE_STATUSES: Final = frozenset({"sent", "delivered", "read", "failed"})
 """Statuses of a row whose message has been carried: a claim on it is a duplicate."""

@@ -15,9 +15,9 @@ Order of work for a message, each step safe to repeat:
    doubt (an earlier holder died mid-call, or its call timed out) is looked up in Genesys
    first (:mod:`pipeline.worker.reconcile`) and only recorded if Genesys has it;
 4. media downloaded from Meta into the media store (:mod:`pipeline.media.ingest`; skipped
-   when a retry finds it stored), then translation (pure; tracked wamids and media links
-   prefetched, so it never waits on I/O) — both before the quota, so a message that cannot
-   be carried is not charged;
+   when a retry finds it stored), then translation (pure; tracked wamids, media links and
+   the customer's marketing choice prefetched, so it never waits on I/O) — both before the
+   quota, so a message that cannot be carried is not charged;
 5. the plan quota, charged once per message (``quota_counted`` survives retries);
 6. the Genesys call (any further call of the same message takes its own token);
 7. one transaction: tracking ``sent`` with the Genesys id, the conversation mapping and
@@ -53,6 +53,7 @@ from pipeline.store.claims import Claim, ClaimStore
 from pipeline.worker.errors import SendInDoubtError
 from pipeline.worker.pacing import CallPacer
 from pipeline.worker.reconcile import accepted_before
+from pipeline.worker.side_context import translation_facts
 from pipeline.worker.tenants import TenantDirectory
 from schemas.events import MessageReceived, StatusReceived, plain_wa_id
 from schemas.genesys import (
@@ -220,20 +221,12 @@ class Forwarder:
         self, event: MessageReceived, target: GenesysTenant, customer: str
     ) -> list[GenesysCall]:
         media = await self.media.ingest(event)
-        wamids = referenced_wamids(event)
-        known: dict[str, str] = {}
-        # Most messages quote nothing: no transaction (three round trips) just to look up none.
-        if wamids:
-            async with tenant_tx(self.pool, event.tenant_id) as conn:
-                known = await tracking.genesys_ids(conn, event.tenant_id, wamids)
+        # Tracked wamids and the customer's marketing choice (routing context), one read.
+        facts = await translation_facts(
+            self.pool, event.tenant_id, customer, referenced_wamids(event)
+        )
         calls = event_to_genesys(
-            event,
-            GenesysTarget(
-                integration_id=target.integration_id,
-                media_url=media.link,
-                genesys_message_id=known.get,
-                customer_key=customer,
-            ),
+            event, facts.target(target.integration_id, media.link, customer_key=customer)
         )
         return media.apply(calls)
 

@@ -34,7 +34,15 @@ from pipeline.worker.order import PARK_SEQ
 from pipeline.worker.records import dlq_headers
 from pipeline.worker.resources import WorkerResources
 from pipeline.worker.routing import Decision, decide, log_failure
-from schemas.events import WAGEN_EVENT, MessageReceived, StatusReceived
+from pipeline.worker.side_events import SideResult
+from schemas.events import (
+    WAGEN_EVENT,
+    CallReceived,
+    EchoReceived,
+    MessageReceived,
+    PreferenceChanged,
+    StatusReceived,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +90,20 @@ class EventHandler:
             log.info("event forwarded", extra={"tenant_id": tenant, "result": result})
         return None
 
-    async def _dispatch(self, value: bytes) -> Result | None:
+    async def _dispatch(self, value: bytes) -> Result | SideResult | None:
         try:
             event = WAGEN_EVENT.validate_json(value)
         except ValidationError as exc:
             raise BadEventError(f"not a wagen event: {exc.error_count()} problem(s)") from exc
-        forwarder = self._resources.clients.forwarder
+        clients = self._resources.clients
+        forwarder = clients.forwarder
         if isinstance(event, MessageReceived):
             return await forwarder.message(event)
         if isinstance(event, StatusReceived):
+            await clients.side.before_status(event)
             return await forwarder.status(event)
+        if isinstance(event, EchoReceived | CallReceived | PreferenceChanged):
+            return await clients.side.handle(event)
         # Webhook errors concern no conversation; they are logged by the split agent.
         return None
 

@@ -29,10 +29,15 @@ from pipeline.metrics.connectors import CONNECTOR_OBSERVER
 from pipeline.runtime.resources import Resources, open_resources, tenancy_services
 from pipeline.settings import PacingSettings, WagenSettings
 from pipeline.store.claims import ClaimStore
+from pipeline.worker.accounting import Accounting
+from pipeline.worker.calls import CallHandler
+from pipeline.worker.echoes import EchoForwarder
 from pipeline.worker.forward import Forwarder
 from pipeline.worker.meta_auth import MetaAuthDirectory
 from pipeline.worker.pacing import Budget, CallPacer, Pacer, PacingBudgets
 from pipeline.worker.shared_pacing import SharedPacer
+from pipeline.worker.side_context import GenesysCaller
+from pipeline.worker.side_events import SideEvents
 from pipeline.worker.tenants import TenantDirectory
 from tenancy.services import Tenancy
 
@@ -56,6 +61,7 @@ class WorkerClients:
     claims: ClaimStore
     forwarder: Forwarder
     pacer: CallPacer
+    side: SideEvents
 
 
 class WorkerResources(mode.Service):
@@ -164,4 +170,23 @@ def _wire(
         claims=claims,
         forwarder=forwarder,
         pacer=pacer,
+        side=_side_events(resources, tenancy, tenants, claims, genesys, pacer),
+    )
+
+
+def _side_events(
+    resources: Resources,
+    tenancy: Tenancy,
+    tenants: TenantDirectory,
+    claims: ClaimStore,
+    genesys: GenesysClient,
+    pacer: CallPacer,
+) -> SideEvents:
+    """The handlers of echoes, calls, preferences and pricing (:mod:`.side_events`)."""
+    caller = GenesysCaller(pacer, tenants)
+    pool = resources.postgres
+    return SideEvents(
+        echoes=EchoForwarder(pool, tenants, claims, tenancy.quota, genesys, caller),
+        calls=CallHandler(pool, tenants, claims, genesys, caller),
+        accounting=Accounting(pool, tenants),
     )

@@ -62,13 +62,14 @@ def canonical_case(*allowed: str) -> Callable[[Any], Any]:
     return normalise
 
 
-def _format_time(value: datetime) -> str:
+def format_genesys_time(value: datetime) -> str:
+    """An aware instant as Genesys writes it: ``2025-03-14T09:26:53.000Z`` (UTC, ms)."""
     utc = value.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 GenesysTime = Annotated[
-    AwareDatetime, PlainSerializer(_format_time, return_type=str, when_used="json")
+    AwareDatetime, PlainSerializer(format_genesys_time, return_type=str, when_used="json")
 ]
 """An aware instant, sent as Genesys writes it: ``2025-03-14T09:26:53.000Z`` (UTC, ms)."""
 

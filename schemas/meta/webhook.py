@@ -1,8 +1,10 @@
 """The WhatsApp webhook envelope: ``object`` > ``entry[]`` > ``changes[]`` > ``value``.
 
-Only ``field == "messages"`` is modelled in depth (:class:`MessagesChange`); every other
-field (``account_update``, ``message_template_status_update``, group updates...) parses as
-:class:`OtherChange` with its ``value`` kept raw, so one body mixing both never fails.
+``field == "messages"`` is modelled in depth (:class:`MessagesChange`), and so are ``calls``,
+``smb_message_echoes`` and ``user_preferences`` (:mod:`schemas.meta.side_changes`); every
+other field (``account_update``, ``message_template_status_update``, group updates...)
+parses as :class:`OtherChange` with its ``value`` kept raw, so one body mixing them never
+fails.
 Docs: https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/overview
 and .../webhooks/reference/messages.
 """
@@ -15,37 +17,17 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import Field, WrapValidator
 
 from schemas.meta._base import WebhookModel
+
+# Re-exported: these lived here before the other change kinds needed them too.
+from schemas.meta.envelope import ContactProfile as ContactProfile
+from schemas.meta.envelope import Metadata as Metadata
+from schemas.meta.envelope import OtherChange as OtherChange
+from schemas.meta.envelope import Profile as Profile
 from schemas.meta.errors import ErrorObject
 from schemas.meta.messages import InboundMessage
+from schemas.meta.side_changes import SIDE_CHANGE_MODELS
 from schemas.meta.statuses import Status
 from schemas.parsing import route_by_tag
-
-
-class Metadata(WebhookModel):
-    """``value.metadata``: the business number; route and send by ``phone_number_id``."""
-
-    display_phone_number: str
-    phone_number_id: str = Field(min_length=1)
-
-
-class Profile(WebhookModel):
-    """``contacts[].profile``: the customer's WhatsApp display name (and 2026 username)."""
-
-    name: str | None = None
-    username: str | None = None
-
-
-class ContactProfile(WebhookModel):
-    """``value.contacts[]``: who sent the messages of this value.
-
-    ``user_id`` is the business-scoped user id (BSUID) Meta adds from 2026; ``wa_id`` may then
-    be missing for customers who adopted a username.
-    """
-
-    profile: Profile | None = None
-    wa_id: str | None = None
-    user_id: str | None = None
-    parent_user_id: str | None = None
 
 
 class MessagesValue(WebhookModel):
@@ -65,20 +47,16 @@ class MessagesValue(WebhookModel):
 
 
 class MessagesChange(WebhookModel):
-    """A change with ``field == "messages"``: the only one wagen forwards."""
+    """A change with ``field == "messages"``: customer messages, statuses, errors."""
 
     field: Literal["messages"]
     value: MessagesValue
 
 
-class OtherChange(WebhookModel):
-    """A change of any other ``field``; wagen ignores it (the raw ``value`` is kept)."""
-
-    field: str
-    value: Any = None
-
-
-_CHANGE_MODELS: Final[Mapping[str, type[WebhookModel]]] = {"messages": MessagesChange}
+_CHANGE_MODELS: Final[Mapping[str, type[WebhookModel]]] = {
+    "messages": MessagesChange,
+    **SIDE_CHANGE_MODELS,
+}
 
 
 def _route_change(value: Any, _handler: Any) -> WebhookModel:

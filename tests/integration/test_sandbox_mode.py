@@ -64,6 +64,21 @@ async def test_a_customer_message_reaches_the_genesys_simulator(
         assert body["text"] == "Hello, my order is late"
         assert body["channel"]["from"]["id"] == "+15551234567"
 
+        # The demo also drives a call and a business-app echo: both reach the agent.
+        _cli(full_env, "sandbox", "send-customer-call")
+        _cli(full_env, "sandbox", "send-business-echo", "--text", "Your order ships today")
+        origins: set[object] = set()
+        async with asyncio.timeout(30):
+            while not {"call", "business_app"} <= origins:
+                lines = _cli(full_env, "sandbox", "inspect").splitlines()
+                shown = [json.loads(line) for line in lines]
+                origins = {
+                    a["body"].get("metadata", {}).get("message_origin")
+                    for a in shown
+                    if a["at"] == "genesys" and a["kind"] == "message"
+                }
+                await asyncio.sleep(0.5)
+
         run.send_signal(signal.SIGINT)
         output, _ = await asyncio.to_thread(run.communicate, timeout=60)
         assert run.returncode == 0, output[-3000:]

@@ -6,10 +6,12 @@ missing reference is an error at import, never a silent skip of the contract tes
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from jsonschema import Draft202012Validator
 
@@ -58,3 +60,52 @@ def schema_errors(kind: str, body: Any, *, overlays: bool = False) -> list[str]:
     return [
         f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)
     ]
+
+
+WAGEN_OVERLAYS: Final = frozenset({("ConversationChannelMetadata", "customAttributes")})
+"""The overlay fields wagen sends on purpose, as (model, property) of ``overlays.json``.
+
+Only these: the strict schema plus exactly these is wagen's contract for the bodies it
+sends (``docs/mapping.md`` names each with its sources). Every other overlay stays refused.
+"""
+
+
+@cache
+def _wagen_schema(kind: str) -> dict[str, Any]:
+    strict = load_json(GENESYS_SCHEMAS / "jsonschema" / f"{kind}.schema.json")
+    overlaid = load_json(GENESYS_SCHEMAS / "jsonschema-with-overlays" / f"{kind}.schema.json")
+    schema: dict[str, Any] = copy.deepcopy(strict)
+    for model, prop in WAGEN_OVERLAYS:
+        if model in schema["$defs"]:
+            added = overlaid["$defs"][model]["properties"][prop]
+            schema["$defs"][model]["properties"][prop] = added
+    Draft202012Validator.check_schema(schema)
+    return schema
+
+
+@cache
+def wagen_validator(kind: str) -> Draft202012Validator:
+    """The validator of wagen's contract for ``kind``: strict + :data:`WAGEN_OVERLAYS`."""
+    return Draft202012Validator(_wagen_schema(kind))
+
+
+def wagen_schema_errors(kind: str, body: Any) -> list[str]:
+    """Every message wagen's contract (strict + :data:`WAGEN_OVERLAYS`) has about ``body``."""
+    validator = wagen_validator(kind)
+    return [
+        f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)
+    ]
+
+
+def without_wagen_overlays(body: Any) -> Any:
+    """``body`` without the fields of :data:`WAGEN_OVERLAYS` (what the strict schema sees)."""
+    stripped = copy.deepcopy(body)
+    channel = stripped.get("channel") if isinstance(stripped, dict) else None
+    if not isinstance(channel, dict):
+        return stripped
+    metadata = channel.get("metadata")
+    if isinstance(metadata, dict):
+        metadata.pop("customAttributes", None)
+        if not metadata:
+            del channel["metadata"]
+    return stripped

@@ -16,7 +16,12 @@ from connectors.meta.webhook import split_webhook
 from connectors.translate import GenesysCall, GenesysEndpoint, GenesysTarget, MetaCall, MetaTarget
 from schemas.events import MessageReceived, StatusReceived, WhatsAppEvent
 from tests.unit.schemas.bodies import customer_contact, webhook_body, webhook_value
-from tests.unit.schemas.reference import REFERENCE, schema_errors
+from tests.unit.schemas.reference import (
+    REFERENCE,
+    schema_errors,
+    wagen_schema_errors,
+    without_wagen_overlays,
+)
 
 TENANT = "acme"
 RECEIVED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -89,8 +94,11 @@ def wire(call: GenesysCall | MetaCall) -> dict[str, Any]:
 
 
 def assert_genesys_valid(call: GenesysCall) -> None:
-    """The body passes the strict JSON Schema of its endpoint (the Genesys contract)."""
-    assert schema_errors(SCHEMA_KINDS[call.endpoint], wire(call)) == []
+    """The body passes wagen's contract for its endpoint: the strict JSON Schema plus the
+    overlay fields wagen sends on purpose, and the strict schema once those are removed."""
+    kind, body = SCHEMA_KINDS[call.endpoint], wire(call)
+    assert wagen_schema_errors(kind, body) == []
+    assert schema_errors(kind, without_wagen_overlays(body)) == []
 
 
 def validate_send(bodies: Iterable[Mapping[str, Any]], folder: Path) -> dict[str, Any]:

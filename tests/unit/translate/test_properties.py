@@ -27,7 +27,7 @@ from connectors.translate import (
 )
 from schemas.meta import SEND_BODY
 from tests.unit.connectors.test_meta_webhook import json_values, mutated_samples
-from tests.unit.schemas.reference import GENESYS_EXAMPLES, genesys_validator, load_json
+from tests.unit.schemas.reference import GENESYS_EXAMPLES, load_json, wagen_validator
 from tests.unit.translate.support import (
     INTEGRATION,
     SCHEMA_KINDS,
@@ -40,8 +40,8 @@ from tests.unit.translate.support import (
 
 @cache
 def validator(kind: str) -> Draft202012Validator:
-    """The strict schema of ``kind``, loaded once for all examples."""
-    return genesys_validator(kind)
+    """wagen's contract for ``kind`` (strict + the overlays wagen sends), loaded once."""
+    return wagen_validator(kind)
 
 
 @settings(

@@ -23,6 +23,8 @@ from tests.unit.schemas.reference import (
     load_json,
     meta_sample_names,
     schema_errors,
+    wagen_schema_errors,
+    without_wagen_overlays,
 )
 from tests.unit.translate.support import send_failures, validate_send
 
@@ -92,7 +94,8 @@ def test_every_sample_translates_into_schema_valid_genesys_calls(name: str) -> N
         prefix = "/api/v2/conversations/messages/{integrationId}"
         assert call["path"].startswith(prefix)
         kind = SCHEMA_OF_PATH[call["path"].removeprefix(prefix)]
-        assert schema_errors(kind, call["body"]) == [], call["body"]
+        assert wagen_schema_errors(kind, call["body"]) == [], call["body"]
+        assert schema_errors(kind, without_wagen_overlays(call["body"])) == [], call["body"]
 
 
 def test_the_samples_reach_every_genesys_endpoint_but_events() -> None:

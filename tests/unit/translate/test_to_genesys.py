@@ -410,6 +410,15 @@ def test_channel_carries_the_customer_the_wamid_and_the_meta_time() -> None:
         },
         "time": "2025-10-09T08:53:20.000Z",
         "messageId": "wamid.TEXT1",
+        "metadata": {
+            "customAttributes": {
+                "wa_message_origin": "customer",
+                "wa_waba_id": WABA_ID,
+                "wa_phone_number_id": PHONE_NUMBER_ID,
+                "wa_display_phone_number": "15550001111",
+                "wa_window_closes_at": "2025-10-10T08:53:20.000Z",
+            }
+        },
     }
     assert body["metadata"] == {
         "source": "whatsapp",

@@ -18,14 +18,21 @@ HEADERS = {
 }
 
 
+# The items each modelled change kind turns into events (a call status yields none).
+_ITEMS = {
+    "messages": ("messages", "statuses", "errors"),
+    "calls": ("calls", "errors"),
+    "smb_message_echoes": ("message_echoes",),
+    "user_preferences": ("user_preferences",),
+}
+
+
 def _expected_count(body: dict[str, object]) -> int:
     count = 0
     for entry in body.get("entry", []):  # type: ignore[attr-defined]  # raw JSON
         for change in entry.get("changes", []):
-            if change.get("field") != "messages":
-                continue
             value = change.get("value", {})
-            count += sum(len(value.get(k, [])) for k in ("messages", "statuses", "errors"))
+            count += sum(len(value.get(k, [])) for k in _ITEMS.get(change.get("field"), ()))
     return count
 
 
