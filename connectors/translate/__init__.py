@@ -31,7 +31,13 @@ from connectors.translate.errors import GenesysPayloadError
 from connectors.translate.meta_content import split_text
 from connectors.translate.receipts import RECEIPT_STATUSES, status_to_genesys
 from connectors.translate.to_genesys import event_to_genesys, message_to_genesys, referenced_wamids
-from connectors.translate.to_meta import event_to_meta, outbound_to_meta, parse_outbound
+from connectors.translate.to_meta import (
+    ParsedOutbound,
+    event_to_meta,
+    outbound_to_meta,
+    parse_outbound,
+    read_outbound,
+)
 
 __all__ = [
     "RECEIPT_STATUSES",
@@ -46,6 +52,7 @@ __all__ = [
     "MetaCall",
     "MetaEndpoint",
     "MetaTarget",
+    "ParsedOutbound",
     "UploadSource",
     "WamidLookup",
     "event_to_genesys",
@@ -55,6 +62,7 @@ __all__ = [
     "meta_recipient",
     "outbound_to_meta",
     "parse_outbound",
+    "read_outbound",
     "referenced_wamids",
     "split_text",
     "status_to_genesys",

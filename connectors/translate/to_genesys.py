@@ -43,6 +43,7 @@ from schemas.meta.messages import (
     LocationMessage,
     OrderMessage,
     ReactionMessage,
+    RequestWelcomeMessage,
     StickerMessage,
     SystemMessage,
     TextMessage,
@@ -68,6 +69,8 @@ _HEX_SHA256: Final = re.compile(r"[0-9a-fA-F]{64}")
 def event_to_genesys(event: WhatsAppEvent, target: GenesysTarget) -> list[GenesysCall]:
     """The Genesys calls of one WhatsApp event, in order (empty: nothing to forward)."""
     if isinstance(event, MessageReceived):
+        if isinstance(event.payload, RequestWelcomeMessage):
+            return []  # the customer opened the chat: nothing to show (split ignores it too)
         return [message_to_genesys(event, target)]
     if isinstance(event, StatusReceived):
         return status_to_genesys(event, target)
@@ -173,6 +176,8 @@ def _render(message: InboundMessage, target: GenesysTarget) -> Rendition:
         return render.order(message.order)
     if isinstance(message, SystemMessage):
         return render.system(message.system)
+    if isinstance(message, RequestWelcomeMessage):
+        return Rendition("The customer opened the chat (nothing written yet).")
     if isinstance(message, UnsupportedMessage):
         kind = message.unsupported.type if message.unsupported else None
         return render.unsupported(kind, message.errors)
