@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
 
+from schemas.json_body import nested_deeper_than
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ItemT = TypeVar("ItemT")
 
@@ -127,10 +129,18 @@ class Rejected(BaseModel):
         return f"{path}{'' if self.field.startswith('[') else '.'}{self.field}"
 
 
-def reject(raw: Any, validate: Callable[[Any], ItemT]) -> ItemT | Rejected:
-    """``validate(raw)``, or the :class:`Rejected` item that says why it failed."""
+def reject(
+    raw: Any, validate: Callable[[Any], ItemT], *, max_depth: int | None = None
+) -> ItemT | Rejected:
+    """``validate(raw)``, or the :class:`Rejected` item that says why it failed.
+
+    ``max_depth`` refuses an item nested deeper than that many levels (it could not be
+    serialized again; see :data:`schemas.json_body.MAX_DEPTH`).
+    """
     if isinstance(raw, Rejected):
         return raw
+    if max_depth is not None and nested_deeper_than(raw, max_depth):
+        return Rejected(raw=raw, field="body", reason=f"nested deeper than {max_depth} levels")
     try:
         return validate(raw)
     except ValidationError as exc:
@@ -142,7 +152,7 @@ def reject(raw: Any, validate: Callable[[Any], ItemT]) -> ItemT | Rejected:
         return Rejected(raw=raw, field="body", reason="nested too deeply")
 
 
-def tolerant(validate: Callable[[Any], ItemT]) -> WrapValidator:
+def tolerant(validate: Callable[[Any], ItemT], *, max_depth: int | None = None) -> WrapValidator:
     """A validator for a list item type: ``Annotated[Item | Rejected, tolerant(parse_item)]``.
 
     ``validate`` parses one item (``Model.model_validate``); whatever it refuses becomes a
@@ -150,6 +160,6 @@ def tolerant(validate: Callable[[Any], ItemT]) -> WrapValidator:
     """
 
     def wrap(value: Any, _handler: Any) -> ItemT | Rejected:
-        return reject(value, validate)
+        return reject(value, validate, max_depth=max_depth)
 
     return WrapValidator(wrap)

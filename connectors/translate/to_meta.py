@@ -38,7 +38,7 @@ from schemas.genesys.webhook import (
     OpenUnknownNormalizedMessage,
     StructuredContent,
 )
-from schemas.json_body import BodyDecodeError, decode_body
+from schemas.json_body import MAX_DEPTH, BodyDecodeError, decode_body, nested_deeper_than
 from schemas.meta.send import MarkRead, SendMessage, TypingIndicator
 
 MediaUploadOrSend = MediaUpload | SendMessage
@@ -69,6 +69,9 @@ def read_outbound(
         raise GenesysPayloadError("body", exc.reason, tenant_id=tenant_id) from exc
     if not isinstance(decoded.value, Mapping):
         raise GenesysPayloadError("body", "expected a JSON object", tenant_id=tenant_id)
+    if nested_deeper_than(decoded.value):
+        reason = f"nested deeper than {MAX_DEPTH} levels"
+        raise GenesysPayloadError("body", reason, tenant_id=tenant_id)
     try:
         return ParsedOutbound(OUTBOUND_WEBHOOK.validate_python(decoded.value), decoded.repaired)
     except ValidationError as exc:

@@ -176,7 +176,7 @@ def _meta_split(source: BinaryIO, tenant: DryRunTenant, received_at: datetime) -
     except MetaPayloadError as exc:
         _fail(f"{exc.field}: {exc.reason}")
     for path in split.repaired:
-        _say("note", f"{path}: a lone UTF-16 surrogate replaced by U+FFFD")
+        _say("note", f"{path}: a lone UTF-16 surrogate or NUL replaced by U+FFFD")
     for item in split.ignored:
         _say("note", f"{item.path}: ignored: {item.reason}")
     return split
@@ -240,7 +240,7 @@ def genesys_to_meta(source: BinaryIO, tenant: DryRunTenant, received_at: datetim
     try:
         parsed = read_outbound(source.read(), tenant_id=tenant.tenant_id)
         for path in parsed.repaired:
-            _say("note", f"{path}: a lone UTF-16 surrogate replaced by U+FFFD")
+            _say("note", f"{path}: a lone UTF-16 surrogate or NUL replaced by U+FFFD")
         event = GenesysOutboundReceived.from_webhook(parsed.message, tenant.tenant_id, received_at)
         calls = event_to_meta(event, tenant.meta_target())
     except GenesysPayloadError as exc:

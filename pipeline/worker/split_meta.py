@@ -101,7 +101,9 @@ def route_webhook(value: bytes, headers: Mapping[str, bytes], source_topic: str)
         reason = f"{type(exc).__name__}: {exc}"
         return Routed([_dead(value, headers, source_topic, "split_failed", reason)])
     records += [_dead_item(i, context.tenant_id, headers, source_topic) for i in split.rejected]
-    notes = [f"{path}: a lone UTF-16 surrogate replaced by U+FFFD" for path in split.repaired]
+    notes = [
+        f"{path}: a lone UTF-16 surrogate or NUL replaced by U+FFFD" for path in split.repaired
+    ]
     notes += [f"{item.path}: ignored: {item.reason}" for item in split.ignored]
     return Routed(records, notes)
 

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, TypeAdapter, WrapValidator
 
+from schemas.json_body import MAX_DEPTH
 from schemas.meta._base import WebhookModel
 from schemas.meta.errors import ErrorObject
 from schemas.meta.messages import InboundMessage
@@ -56,13 +57,19 @@ class ContactProfile(WebhookModel):
 
 _MESSAGE: Final[TypeAdapter[Any]] = TypeAdapter(InboundMessage)
 
-ContactItem = Annotated[ContactProfile | Rejected, tolerant(ContactProfile.model_validate)]
+ContactItem = Annotated[
+    ContactProfile | Rejected, tolerant(ContactProfile.model_validate, max_depth=MAX_DEPTH)
+]
 """A ``contacts[]`` item, or why it is not one."""
-MessageItem = Annotated[InboundMessage | Rejected, tolerant(_MESSAGE.validate_python)]
+MessageItem = Annotated[
+    InboundMessage | Rejected, tolerant(_MESSAGE.validate_python, max_depth=MAX_DEPTH)
+]
 """A ``messages[]`` item, or why it is not one (an odd *type* is not a rejection)."""
-StatusItem = Annotated[Status | Rejected, tolerant(Status.model_validate)]
+StatusItem = Annotated[Status | Rejected, tolerant(Status.model_validate, max_depth=MAX_DEPTH)]
 """A ``statuses[]`` item, or why it is not one."""
-ErrorItem = Annotated[ErrorObject | Rejected, tolerant(ErrorObject.model_validate)]
+ErrorItem = Annotated[
+    ErrorObject | Rejected, tolerant(ErrorObject.model_validate, max_depth=MAX_DEPTH)
+]
 """A ``value.errors[]`` item, or why it is not one."""
 
 

@@ -196,7 +196,7 @@ def test_a_lone_surrogate_is_replaced_with_a_note_naming_the_field(command: str)
     assert "half an emoji: \ufffd" in json.dumps(line, ensure_ascii=False)
     assert result.stderr.splitlines() == [
         "note: entry[0].changes[0].value.messages[0].text.body: "
-        "a lone UTF-16 surrogate replaced by U+FFFD"
+        "a lone UTF-16 surrogate or NUL replaced by U+FFFD"
     ]
 
 
@@ -205,7 +205,7 @@ def test_genesys_to_meta_replaces_a_lone_surrogate_too() -> None:
     result = invoke(translate, ["genesys-to-meta", "-"], json.dumps(body).encode())
     *_, send = json_lines(result)
     assert send["body"]["image"]["caption"] == "\ufffd end"
-    assert result.stderr == "note: text: a lone UTF-16 surrogate replaced by U+FFFD\n"
+    assert result.stderr == "note: text: a lone UTF-16 surrogate or NUL replaced by U+FFFD\n"
 
 
 def test_one_bad_message_exits_2_after_printing_the_good_ones() -> None:

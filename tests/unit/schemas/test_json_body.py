@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from schemas.json_body import BodyDecodeError, decode_body, has_surrogate, without_surrogates
+from schemas.json_body import BodyDecodeError, decode_body, has_unstorable, without_unstorable
 from tests.unit.poison import encoded, json_values
 
 
@@ -22,8 +22,18 @@ from tests.unit.poison import encoded, json_values
         (b'{"a": "\\ud83d\\ude00"}', {"a": "\U0001f600"}, ()),  # a valid pair is an emoji
         (b'{"a": "\\\\ud800"}', {"a": "\\ud800"}, ()),  # an escaped backslash: plain text
         ('{"a": "\ud800"}', {"a": "\ufffd"}, ("a",)),  # text holding the surrogate itself
+        (b'{"a": "x\\u0000y"}', {"a": "x\ufffdy"}, ("a",)),  # NUL: PostgreSQL refuses it
     ],
-    ids=["escape", "in-a-list", "in-a-key", "raw-bytes", "valid-pair", "escaped-backslash", "str"],
+    ids=[
+        "escape",
+        "in-a-list",
+        "in-a-key",
+        "raw-bytes",
+        "valid-pair",
+        "escaped-backslash",
+        "str",
+        "nul",
+    ],
 )
 def test_lone_surrogates_are_replaced_and_named(
     raw: bytes | str, value: Any, repaired: tuple[str, ...]
@@ -57,9 +67,10 @@ def test_what_is_not_json_is_refused_with_a_reason(raw: bytes, reason: str) -> N
 
 
 def test_the_helpers() -> None:
-    assert has_surrogate("a\udc00")
-    assert not has_surrogate("ação 😀")
-    assert without_surrogates("a\udc00b\ud800") == "a\ufffdb\ufffd"
+    assert has_unstorable("a\udc00")
+    assert not has_unstorable("ação 😀")
+    assert has_unstorable("nul\x00")
+    assert without_unstorable("a\udc00b\ud800c\x00") == "a\ufffdb\ufffdc\ufffd"
 
 
 @settings(database=None, deadline=None, max_examples=150)

@@ -217,7 +217,7 @@ def test_a_lone_surrogate_is_replaced_and_the_message_delivered() -> None:
     assert event.payload.model_dump()["text"]["body"] == "hi \ufffd!"
     assert routed.notes == [
         "entry[0].changes[0].value.messages[0].text.body: "
-        "a lone UTF-16 surrogate replaced by U+FFFD"
+        "a lone UTF-16 surrogate or NUL replaced by U+FFFD"
     ]
 
 
