@@ -11,6 +11,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
+
+from pipeline.kafka.retry import header_int
+
+_LAST_MS: Final = 253_402_300_799_000  # 9999-12-31T23:59:59Z
 
 
 @dataclass(frozen=True)
@@ -27,8 +32,10 @@ class RecordContext:
         tenant = headers.get("tenant_id", b"").decode(errors="replace")
         if not tenant:
             raise ValueError("record has no tenant_id header")
-        raw_ms = headers.get("received_at_ms", b"")
-        millis = int(raw_ms) if raw_ms.isdigit() else time.time_ns() // 1_000_000
+        now_ms = time.time_ns() // 1_000_000
+        millis = header_int(headers, "received_at_ms", now_ms)
+        if millis > _LAST_MS:  # beyond what a datetime holds: the header is garbage
+            millis = now_ms
         return cls(
             tenant_id=tenant,
             received_at=datetime.fromtimestamp(millis / 1000, tz=UTC),

@@ -108,3 +108,18 @@ def poison_bodies(bodies: Sequence[Any]) -> st.SearchStrategy[bytes]:
         mutated(bodies).map(encoded),
         mutated(bodies).map(lambda v: encoded(v, raw_surrogates=True)),
     )
+
+
+HEADER_NAMES = [
+    "tenant_id", "received_at_ms", "request_id", "source", "attempt", "not_before_ms",
+    "retry_history", "park_seq", "dlq_error", "kind", "event_id",
+]  # fmt: skip
+header_values = st.one_of(
+    st.binary(max_size=24),
+    st.from_regex(rb"\A[0-9]{1,40}\Z"),
+    st.sampled_from([16, 20, 4301, 5000]).map(lambda n: b"9" * n),  # int() refuses > 4300
+    st.builds(lambda n: b"[" * n, st.integers(min_value=1, max_value=5000)),
+    st.just(b"\xff\xfe"),
+)
+headers = st.dictionaries(st.sampled_from(HEADER_NAMES), header_values, max_size=6)
+"""Record headers as anyone with access to the topic could write them."""

@@ -26,13 +26,18 @@ from connectors.translate import (
     outbound_to_meta,
     read_outbound,
 )
+from pipeline.kafka import retry
 from pipeline.kafka.retry import BackoffPolicy
+from pipeline.metrics import record as metrics
+from pipeline.telemetry.correlation import LogContext
 from pipeline.worker.forward_agent import EventHandler, EventTopics, conversation_key
 from pipeline.worker.keyed_agent import Record, conversation_or_fallback
+from pipeline.worker.order import park_seq
 from pipeline.worker.outbound_agent import agent_conversation, agent_log_facts
 from pipeline.worker.resources import WorkerResources
 from pipeline.worker.routing import decide
 from schemas.events import WAGEN_EVENT
+from tests.unit import poison
 from tests.unit.poison import encoded, json_values, mutated, poison_bodies, text
 from tests.unit.schemas.reference import (
     GENESYS_EXAMPLES,
@@ -68,7 +73,7 @@ records = st.builds(
     Record,
     key=st.none() | st.binary(max_size=40),
     value=poison_bodies(GENESYS_BODIES) | poison_bodies(EVENT_BODIES),
-    headers=st.fixed_dictionaries({}, optional={"tenant_id": st.binary(max_size=12)}),
+    headers=poison.headers,
 )
 
 
@@ -87,6 +92,22 @@ def test_conversation_keys_never_raise_and_always_encode(record: Record) -> None
         key = conversation_or_fallback(conversation_of, record)
         assert encodable(key)
     agent_log_facts(record)  # never raises: an unreadable body gives no facts
+
+
+@FUZZ
+@given(poison.headers)
+def test_what_the_agents_read_from_headers_never_raises(headers: dict[str, bytes]) -> None:
+    record = Record(key=b"acme:1", value=b"{}", headers=headers)
+    assert retry.attempts_made(headers) >= 0
+    assert retry.not_before_ms(headers) >= 0
+    park_seq(headers)
+    retry.history(headers)
+    LogContext.from_headers(headers)
+    for conversation_of in (conversation_key, agent_conversation):
+        assert encodable(conversation_or_fallback(conversation_of, record))
+    for agent in ("split_meta_webhooks", "forward_to_genesys", "forward_to_meta"):
+        metrics.event_handled(agent, headers, "delivered", 0.0)
+        metrics.event_handled(agent, headers, "sent", 0.0)
 
 
 def test_a_key_reader_that_raises_falls_back_to_the_tenant() -> None:

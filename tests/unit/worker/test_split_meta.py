@@ -21,6 +21,7 @@ from pipeline.worker.split_meta import (
     route_webhook,
 )
 from schemas.events import WAGEN_EVENT, MessageReceived
+from tests.unit import poison
 from tests.unit.poison import poison_bodies
 from tests.unit.schemas.bodies import customer_contact, message, webhook_body, webhook_value
 from tests.unit.schemas.reference import META_SAMPLES, load_json, meta_sample_names
@@ -282,12 +283,7 @@ def test_no_poison_body_escapes_the_routing(raw: bytes) -> None:
 
 
 @settings(database=None, deadline=None, max_examples=100)
-@given(
-    st.dictionaries(
-        st.sampled_from(["tenant_id", "received_at_ms", "request_id", "source", "dlq_error"]),
-        st.binary(max_size=20),
-    )
-)
+@given(poison.headers)
 def test_no_header_garbage_escapes_the_routing(headers: dict[str, bytes]) -> None:
     raw = (META_SAMPLES / meta_sample_names()[0]).read_bytes()
     routed = route_webhook(raw, headers, "wa.webhooks")
@@ -336,14 +332,16 @@ GOOD = (META_SAMPLES / "metaspec__text_message.json").read_bytes()
     max_examples=60,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(poison_bodies(SAMPLE_BODIES))
-async def test_the_agent_survives_every_poison_record(raw: bytes) -> None:
+@given(poison_bodies(SAMPLE_BODIES), st.one_of(st.just(HEADERS), poison.headers))
+async def test_the_agent_survives_every_poison_record(
+    raw: bytes, headers: dict[str, bytes]
+) -> None:
     app, events, dlq = split_app(asyncio.get_running_loop())
     try:
         async with app.agents["split_meta_webhooks"].test_context() as agent:
             # An agent that raises makes put() raise: the record would have crashed the worker.
-            await agent.put(raw, key=b"acme", headers=HEADERS)
-            expected = route_webhook(raw, HEADERS, "wa.webhooks").records
+            await agent.put(raw, key=b"acme", headers=headers)
+            expected = route_webhook(raw, headers, "wa.webhooks").records
             assert len(events.sent) + len(dlq.sent) == len(expected)
             # The next, good record still goes through.
             await agent.put(GOOD, key=b"acme", headers=HEADERS)
