@@ -7,8 +7,8 @@ The body was already stored and acknowledged, so this error means "dead-letter i
 "retry it": replaying the same bytes fails the same way.
 
 Items of a body (messages, statuses...) that fail are not errors here: they parse as
-:class:`~schemas.parsing.Rejected` (see :mod:`schemas.meta.webhook`). Lone UTF-16 surrogates
-are replaced by U+FFFD while decoding (:mod:`schemas.json_body`).
+:class:`~schemas.parsing.Rejected` (see :mod:`schemas.meta.webhook`). Lone UTF-16
+surrogates and NULs are replaced by U+FFFD while decoding (:mod:`schemas.json_body`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class MetaPayloadError(ConnectorError):
 
 @dataclass(frozen=True)
 class ParsedWebhook:
-    """A parsed body, and the JSON paths where lone surrogates were replaced by U+FFFD."""
+    """A parsed body, and the JSON paths where lone surrogates or NULs became U+FFFD."""
 
     payload: WebhookPayload
     repaired: tuple[str, ...] = ()
@@ -61,7 +61,7 @@ class ParsedWebhook:
 def decode_json(
     raw: bytes | str | Mapping[str, Any], *, tenant_id: str | None = None
 ) -> DecodedBody:
-    """The JSON value of a body (a mapping is taken as decoded), lone surrogates replaced.
+    """The JSON value of a body (a mapping is taken as decoded), lone surrogates and NULs replaced.
 
     Raises:
         MetaPayloadError: not UTF-8 JSON, or nested too deeply to decode.

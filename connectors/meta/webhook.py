@@ -25,22 +25,16 @@ unknown or malformed message *type* is not a rejection (see :mod:`schemas.meta.m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from connectors.meta.events import ItemRefusedError, error_event, message_event, status_event
 from connectors.meta.payload import MetaPayloadError, read_webhook
-from schemas.events import (
-    MessageReceived,
-    StatusReceived,
-    WebhookErrorReceived,
-    WhatsAppEvent,
-    derive_event_id,
-)
+from schemas.events import WhatsAppEvent
 from schemas.meta.errors import ErrorObject
-from schemas.meta.messages import InboundMessage, RequestWelcomeMessage, UnknownMessage
+from schemas.meta.messages import InboundMessage, RequestWelcomeMessage
 from schemas.meta.statuses import Status
 from schemas.meta.webhook import ContactProfile, Entry, MessagesChange, WebhookPayload
 from schemas.parsing import Rejected
@@ -82,7 +76,8 @@ class IgnoredItem:
 class WebhookSplit:
     """What one body became: events to forward, items rejected or ignored, repairs made.
 
-    ``repaired`` lists the JSON paths where lone UTF-16 surrogates were replaced by U+FFFD.
+    ``repaired`` lists the JSON paths where lone UTF-16 surrogates or NULs were replaced by
+    U+FFFD.
     """
 
     events: list[WhatsAppEvent] = field(default_factory=list)
@@ -193,7 +188,7 @@ class _Splitter:
                     continue
                 try:
                     event = self._event(item, contacts, common, path)
-                except _Refused as refused:
+                except ItemRefusedError as refused:
                     raw = item.model_dump(mode="json", exclude_unset=True)
                     self._reject(path, refused.item(raw), alone(name, raw))
                     continue
@@ -212,97 +207,9 @@ class _Splitter:
         if isinstance(item, ContactProfile):
             return None  # contacts name the senders of the messages; they are no event
         if isinstance(item, Status):
-            return _status_event(item, contacts, common)
+            return status_event(item, contacts, common)
         if isinstance(item, ErrorObject):
-            return _error_event(item, common)
+            return error_event(item, common)
         if isinstance(item, RequestWelcomeMessage):
             return IgnoredItem(path, "request_welcome: the customer opened the chat, no content")
-        return _message_event(item, contacts, common)
-
-
-class _Refused(Exception):  # noqa: N818  (a signal inside this module, not an error)
-    """A parsed item that still cannot become an event (it names no customer)."""
-
-    def __init__(self, field_name: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field_name = field_name
-        self.reason = reason
-
-    def item(self, raw: Any) -> Rejected:
-        return Rejected(raw=raw, field=self.field_name, reason=self.reason)
-
-
-def _error_event(error: ErrorObject, common: dict[str, Any]) -> WebhookErrorReceived:
-    canonical = json.dumps(error.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return WebhookErrorReceived(
-        **common,
-        event_id=derive_event_id(
-            common["tenant_id"], "error", common["phone_number_id"], canonical
-        ),
-        type=str(error.code),
-        timestamp=common["received_at"],
-        payload=error,
-    )
-
-
-def _message_event(
-    message: InboundMessage, contacts: Sequence[ContactProfile], common: dict[str, Any]
-) -> MessageReceived:
-    contact = _matching_contact(contacts, message.from_, message.from_user_id)
-    if contact is None and not (message.from_ or message.from_user_id) and len(contacts) == 1:
-        contact = contacts[0]  # no id on the message itself: its value's only contact sent it
-    customer = (
-        message.from_
-        or (contact.wa_id if contact else None)
-        or message.from_user_id
-        or (contact.user_id if contact else None)
-    )
-    if not customer:
-        raise _Refused("from", "no from, from_user_id or contact id: the sender is unknown")
-    return MessageReceived(
-        **common,
-        event_id=derive_event_id(common["tenant_id"], "message", message.id),
-        message_id=message.id,
-        customer=customer,
-        type=message.type,
-        timestamp=message.sent_at,
-        contact_name=contact.profile.name if contact and contact.profile else None,
-        contact=contact,
-        problem=message.problem if isinstance(message, UnknownMessage) else None,
-        payload=message,
-    )
-
-
-def _status_event(
-    status: Status, contacts: Sequence[ContactProfile], common: dict[str, Any]
-) -> StatusReceived:
-    customer = status.recipient_id or status.recipient_user_id
-    if not customer:
-        raise _Refused(
-            "recipient_id", "no recipient_id or recipient_user_id: the recipient is unknown"
-        )
-    contact = _matching_contact(contacts, status.recipient_id, status.recipient_user_id)
-    participant = status.recipient_participant_id or status.recipient_participant_user_id or ""
-    # Deduplicate on (wamid, status) per recipient: a group message has one per participant.
-    event_id = derive_event_id(
-        common["tenant_id"], "status", status.id, status.status, customer, participant
-    )
-    return StatusReceived(
-        **common,
-        event_id=event_id,
-        message_id=status.id,
-        customer=customer,
-        type=status.status,
-        timestamp=status.sent_at,
-        contact_name=contact.profile.name if contact and contact.profile else None,
-        payload=status,
-    )
-
-
-def _matching_contact(
-    contacts: Sequence[ContactProfile], wa_id: str | None, user_id: str | None
-) -> ContactProfile | None:
-    for contact in contacts:
-        if (wa_id and contact.wa_id == wa_id) or (user_id and contact.user_id == user_id):
-            return contact
-    return None
+        return message_event(item, contacts, common)

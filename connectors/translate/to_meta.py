@@ -47,7 +47,7 @@ MediaUploadOrSend = MediaUpload | SendMessage
 
 @dataclass(frozen=True)
 class ParsedOutbound:
-    """A parsed outbound webhook, and the JSON paths where lone UTF-16 surrogates were
+    """A parsed outbound webhook, and the JSON paths where lone UTF-16 surrogates or NULs were
     replaced by U+FFFD (:mod:`schemas.json_body`)."""
 
     message: KnownOutboundMessage | OpenUnknownNormalizedMessage
