@@ -141,8 +141,8 @@ class MessageReceived(WhatsAppEvent):
     """
 
     kind: Literal["message"] = "message"
-    message_id: str
-    customer: str
+    message_id: str = Field(min_length=1)
+    customer: str = Field(min_length=1)
     contact_name: str | None = None
     contact: ContactProfile | None = None
     problem: str | None = None
@@ -175,8 +175,8 @@ class StatusReceived(WhatsAppEvent):
     """
 
     kind: Literal["status"] = "status"
-    message_id: str
-    customer: str
+    message_id: str = Field(min_length=1)
+    customer: str = Field(min_length=1)
     contact_name: str | None = None
     payload: Status
 

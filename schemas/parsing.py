@@ -6,17 +6,25 @@ model instead of failing a whole batch, and a callable ``Discriminator`` puts th
 every error location (``messages.0.text.text.body``), which makes the one-line errors we
 report misleading. :func:`route_by_tag` validates with the chosen model directly, so the
 locations stay those of the JSON document.
+
+Why :class:`Rejected`: a vendor batches many items in one body (Meta's messages and
+statuses), and one malformed item must not sink its siblings. :func:`tolerant` validates
+each item on its own and keeps one that fails as a :class:`Rejected`, raw and with the
+reason, for the caller to dead-letter alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
 
+from schemas.json_body import nested_deeper_than
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
+ItemT = TypeVar("ItemT")
 
 
 def route_by_tag(
@@ -25,6 +33,7 @@ def route_by_tag(
     tag: str,
     models: Mapping[str, type[ModelT]],
     fallback: type[ModelT] | None = None,
+    fold_case: bool = False,
 ) -> ModelT:
     """Validate ``value`` with the model registered for its ``tag`` field.
 
@@ -33,6 +42,8 @@ def route_by_tag(
         tag: the field that selects the model (``type`` for messages, ``field`` for changes).
         models: tag value -> model.
         fallback: the model for any other tag value; ``None`` makes unknown tags an error.
+        fold_case: match the tag case-insensitively (``text`` selects the ``Text`` model,
+            which must then accept the variant, see ``schemas.genesys._base.canonical_case``).
 
     Raises:
         ValidationError: from the chosen model, with locations relative to ``value``.
@@ -48,6 +59,8 @@ def route_by_tag(
         raise PydanticCustomError("model_type", "Input should be a JSON object")
     key = value.get(tag)
     model = models.get(key) if isinstance(key, str) else None
+    if model is None and fold_case and isinstance(key, str):
+        model = next((m for name, m in models.items() if name.casefold() == key.casefold()), None)
     if model is None:
         if fallback is None:
             raise PydanticCustomError(
@@ -91,3 +104,62 @@ def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
     """One line naming the first offending field, e.g. ``messages[0].id: Field required``."""
     path, reason = first_error(exc, prefix=prefix)
     return f"{path}: {reason}"
+
+
+class Rejected(BaseModel):
+    """A batch item that failed validation, kept as received so its siblings go on.
+
+    Attributes:
+        raw: the item exactly as decoded from the body.
+        field: the JSON path of the first offending field, relative to the item (``body``
+            for the item as a whole).
+        reason: what is wrong with it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    raw: Any
+    field: str
+    reason: str
+
+    def where(self, path: str) -> str:
+        """The offending field as a path of the whole body, given the item's ``path``."""
+        if self.field == "body":
+            return path
+        return f"{path}{'' if self.field.startswith('[') else '.'}{self.field}"
+
+
+def reject(
+    raw: Any, validate: Callable[[Any], ItemT], *, max_depth: int | None = None
+) -> ItemT | Rejected:
+    """``validate(raw)``, or the :class:`Rejected` item that says why it failed.
+
+    ``max_depth`` refuses an item nested deeper than that many levels (it could not be
+    serialized again; see :data:`schemas.json_body.MAX_DEPTH`).
+    """
+    if isinstance(raw, Rejected):
+        return raw
+    if max_depth is not None and nested_deeper_than(raw, max_depth):
+        return Rejected(raw=raw, field="body", reason=f"nested deeper than {max_depth} levels")
+    try:
+        return validate(raw)
+    except ValidationError as exc:
+        field, reason = first_error(exc)
+        return Rejected(raw=raw, field=field, reason=reason)
+    except PydanticCustomError as exc:  # route_by_tag outside a validator: not an object...
+        return Rejected(raw=raw, field="body", reason=exc.message())
+    except RecursionError:
+        return Rejected(raw=raw, field="body", reason="nested too deeply")
+
+
+def tolerant(validate: Callable[[Any], ItemT], *, max_depth: int | None = None) -> WrapValidator:
+    """A validator for a list item type: ``Annotated[Item | Rejected, tolerant(parse_item)]``.
+
+    ``validate`` parses one item (``Model.model_validate``); whatever it refuses becomes a
+    :class:`Rejected` instead of failing the list and everything around it.
+    """
+
+    def wrap(value: Any, _handler: Any) -> ItemT | Rejected:
+        return reject(value, validate, max_depth=max_depth)
+
+    return WrapValidator(wrap)

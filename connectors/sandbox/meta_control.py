@@ -223,7 +223,11 @@ async def _emit(request: web.Request, number: NumberConfig, body: dict[str, Any]
     if number.webhook_url is None or number.app_secret is None:
         raise web.HTTPConflict(text="the number has no webhook_url and app_secret")
     # Our own schema must accept what we emit, or the simulator would test nothing.
-    WebhookPayload.model_validate(body)
+    if rejected := WebhookPayload.model_validate(body).rejected():
+        path, item = rejected[0]
+        raise ValueError(
+            f"the simulator built an invalid webhook: {item.where(path)}: {item.reason}"
+        )
     raw = compact_json(body, ascii_only=True)
     status = await deliver_signed(
         request.app[SESSION_KEY], number.webhook_url, raw, sign_meta(raw, number.app_secret)

@@ -37,7 +37,13 @@ from connectors.translate.errors import GenesysPayloadError
 from connectors.translate.meta_content import split_text
 from connectors.translate.receipts import RECEIPT_STATUSES, status_to_genesys
 from connectors.translate.to_genesys import event_to_genesys, message_to_genesys, referenced_wamids
-from connectors.translate.to_meta import event_to_meta, outbound_to_meta, parse_outbound
+from connectors.translate.to_meta import (
+    ParsedOutbound,
+    event_to_meta,
+    outbound_to_meta,
+    parse_outbound,
+    read_outbound,
+)
 
 __all__ = [
     "RECEIPT_STATUSES",
@@ -54,6 +60,7 @@ __all__ = [
     "MetaEndpoint",
     "MetaTarget",
     "OptOutLookup",
+    "ParsedOutbound",
     "Recipient",
     "UploadSource",
     "WamidLookup",
@@ -68,6 +75,7 @@ __all__ = [
     "notifies_agent",
     "outbound_to_meta",
     "parse_outbound",
+    "read_outbound",
     "referenced_wamids",
     "split_text",
     "status_to_genesys",

@@ -25,6 +25,7 @@ from schemas.meta.messages import (
     LocationMessage,
     OrderMessage,
     ReactionMessage,
+    RequestWelcomeMessage,
     StickerMessage,
     SystemMessage,
     TextMessage,
@@ -68,6 +69,8 @@ def render_message(message: InboundMessage, target: GenesysTarget) -> Rendition:
         return render.order(message.order)
     if isinstance(message, SystemMessage):
         return render.system(message.system)
+    if isinstance(message, RequestWelcomeMessage):
+        return Rendition("The customer opened the chat (nothing written yet).")
     if isinstance(message, UnsupportedMessage):
         kind = message.unsupported.type if message.unsupported else None
         return render.unsupported(kind, message.errors)

@@ -25,6 +25,7 @@ from schemas.meta.content import (
     NfmReplyInteractive,
     Order,
     OtherInteractive,
+    ProductItem,
     QuickReplyButton,
     SharedContact,
     System,
@@ -120,15 +121,29 @@ def _amount(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
+def _order_line(item: ProductItem) -> str:
+    quantity = f"{item.quantity} x " if item.quantity is not None else ""
+    line = f"- {quantity}{item.product_retailer_id}"
+    if item.item_price is not None:
+        line += f" at {_amount(item.item_price)}" + (f" {item.currency}" if item.currency else "")
+    return line
+
+
 def order(value: Order) -> Rendition:
-    """Each line with quantity and price, the total when there is one currency, the note."""
+    """Each line with quantity and price, the total when there is one currency, the note.
+
+    Meta documents a price and currency on every item, but carts from catalogs without
+    prices come without them: the items are listed as they are, and the total only when
+    every item has a quantity, a price and the same currency.
+    """
     lines = [f"Order from catalog {value.catalog_id}:"]
-    for item in value.product_items:
-        each = f"{_amount(item.item_price)} {item.currency}"
-        lines.append(f"- {item.quantity} x {item.product_retailer_id} at {each}")
+    lines.extend(_order_line(item) for item in value.product_items)
     currencies = {item.currency for item in value.product_items}
-    if len(currencies) == 1:
-        total = sum(item.quantity * item.item_price for item in value.product_items)
+    priced = all(
+        item.quantity is not None and item.item_price is not None for item in value.product_items
+    )
+    if value.product_items and priced and len(currencies) == 1 and None not in currencies:
+        total = sum((item.quantity or 0) * (item.item_price or 0.0) for item in value.product_items)
         lines.append(f"Total: {_amount(total)} {currencies.pop()}")
     if value.text:
         lines.append(f"Note: {value.text}")

@@ -49,6 +49,7 @@ from schemas.meta.messages import (
     InboundMessage,
     InteractiveMessage,
     ReactionMessage,
+    RequestWelcomeMessage,
     StickerMessage,
     UnknownMessage,
 )
@@ -62,6 +63,8 @@ GROUP_NAME: Final = "WhatsApp group"
 def event_to_genesys(event: WhatsAppEvent, target: GenesysTarget) -> list[GenesysCall]:
     """The Genesys calls of one WhatsApp event, in order (empty: nothing to forward)."""
     if isinstance(event, MessageReceived):
+        if isinstance(event.payload, RequestWelcomeMessage):
+            return []  # the customer opened the chat: nothing to show (split ignores it too)
         return [message_to_genesys(event, target)]
     if isinstance(event, StatusReceived):
         return status_to_genesys(event, target)

@@ -19,8 +19,8 @@ wagen correlates statuses by wamid through tracking instead. Every choice is in
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -41,36 +41,57 @@ from schemas.genesys.webhook import (
     OpenUnknownNormalizedMessage,
     StructuredContent,
 )
+from schemas.json_body import MAX_DEPTH, BodyDecodeError, decode_body, nested_deeper_than
 from schemas.meta.send import MarkRead, SendMessage, TypingIndicator
 
 MediaUploadOrSend = MediaUpload | SendMessage
 """A body of ``/{phone-number-id}/media`` or of a message send."""
 
 
-def parse_outbound(
+@dataclass(frozen=True)
+class ParsedOutbound:
+    """A parsed outbound webhook, and the JSON paths where lone UTF-16 surrogates or NULs were
+    replaced by U+FFFD (:mod:`schemas.json_body`)."""
+
+    message: KnownOutboundMessage | OpenUnknownNormalizedMessage
+    repaired: tuple[str, ...] = ()
+
+
+def read_outbound(
     raw: bytes | str | Mapping[str, Any], *, tenant_id: str | None = None
-) -> KnownOutboundMessage | OpenUnknownNormalizedMessage:
+) -> ParsedOutbound:
     """Decode and validate one outbound webhook body.
 
     Raises:
         GenesysPayloadError: not JSON, not an object, or a known ``type`` that is malformed;
             ``field`` names the first offending field.
     """
-    data: Any = raw
-    if isinstance(raw, bytes | bytearray | str):
-        try:
-            data = json.loads(raw)
-        except (ValueError, RecursionError) as exc:
-            reason = f"not valid JSON ({type(exc).__name__})"
-            raise GenesysPayloadError("body", reason, tenant_id=tenant_id) from exc
-    if not isinstance(data, Mapping):
-        raise GenesysPayloadError("body", "expected a JSON object", tenant_id=tenant_id)
     try:
-        return OUTBOUND_WEBHOOK.validate_python(data)
+        decoded = decode_body(raw)
+    except BodyDecodeError as exc:
+        raise GenesysPayloadError("body", exc.reason, tenant_id=tenant_id) from exc
+    if not isinstance(decoded.value, Mapping):
+        raise GenesysPayloadError("body", "expected a JSON object", tenant_id=tenant_id)
+    if nested_deeper_than(decoded.value):
+        reason = f"nested deeper than {MAX_DEPTH} levels"
+        raise GenesysPayloadError("body", reason, tenant_id=tenant_id)
+    try:
+        return ParsedOutbound(OUTBOUND_WEBHOOK.validate_python(decoded.value), decoded.repaired)
     except ValidationError as exc:
         raise GenesysPayloadError.from_validation(exc, tenant_id=tenant_id) from exc
     except RecursionError as exc:
         raise GenesysPayloadError("body", "nested too deeply", tenant_id=tenant_id) from exc
+
+
+def parse_outbound(
+    raw: bytes | str | Mapping[str, Any], *, tenant_id: str | None = None
+) -> KnownOutboundMessage | OpenUnknownNormalizedMessage:
+    """Decode and validate one outbound webhook body (see :func:`read_outbound`).
+
+    Raises:
+        GenesysPayloadError: the body is not an outbound webhook wagen can read.
+    """
+    return read_outbound(raw, tenant_id=tenant_id).message
 
 
 def event_to_meta(event: GenesysOutboundReceived, target: MetaTarget) -> list[MetaCall]:

@@ -10,11 +10,17 @@ placeholders (``{integrationId}``, ``{phone-number-id}``, ``{media-base-url}/<me
 supplies them. Media links are not signed in a dry run.
 
 Exit codes: 0 done (no lines: a valid body with nothing to forward), 2 the body is invalid
-(one line on stderr naming the field) or the options are.
+(one line on stderr naming the field) or the options are. A Meta body whose envelope is fine
+but some of whose items are not prints the lines of the good items and exits 2 with one
+``error:`` line per rejected item, as the pipeline forwards the good ones and dead-letters
+the others. ``note:`` lines on stderr say what was repaired (a lone UTF-16 surrogate
+replaced by U+FFFD) or ignored (``request_welcome``, an unknown Genesys type). Whatever
+else goes wrong is one ``error:`` line and exit 1, never a traceback.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -26,16 +32,17 @@ import click
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors.meta.payload import MetaPayloadError
-from connectors.meta.webhook import split_webhook
+from connectors.meta.webhook import WebhookSplit, split_body
 from connectors.translate import (
     GenesysPayloadError,
     GenesysTarget,
     MetaTarget,
     event_to_genesys,
     event_to_meta,
-    parse_outbound,
+    read_outbound,
 )
-from schemas.events import GenesysOutboundReceived, WhatsAppEvent
+from schemas.events import GenesysOutboundReceived
+from schemas.genesys.webhook import OpenUnknownNormalizedMessage
 from schemas.parsing import describe_validation_error
 
 CommandT = TypeVar("CommandT", bound=Callable[..., Any])
@@ -79,9 +86,30 @@ RECEIVED_HELP = (
 )
 
 
+def _say(kind: str, message: str) -> None:
+    click.echo(f"{kind}: {' '.join(message.split())}", err=True)
+
+
 def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {' '.join(message.split())}", err=True)
+    _say("error", message)
     sys.exit(2)
+
+
+def _no_traceback(command: CommandT) -> CommandT:
+    """Any failure the command did not foresee: one ``error:`` line and exit 1."""
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:
+            detail = f"{type(exc).__name__}: {exc}".encode(errors="backslashreplace").decode()
+            _say("error", f"internal: wagen could not handle this body ({detail})")
+            sys.exit(1)
+
+    return guarded  # type: ignore[return-value]  # same signature, wrapped
 
 
 def _tenant_fields(value: str) -> dict[str, Any]:
@@ -132,7 +160,8 @@ def _options(command: CommandT) -> CommandT:
         metavar="KEY=VALUE|FILE",
         help=TENANT_HELP,
     )(command)
-    return click.argument("source", metavar="FILE|-", type=click.File("rb"))(command)
+    command = click.argument("source", metavar="FILE|-", type=click.File("rb"))(command)
+    return _no_traceback(command)
 
 
 def _emit(values: Iterable[dict[str, Any]]) -> None:
@@ -140,13 +169,26 @@ def _emit(values: Iterable[dict[str, Any]]) -> None:
         click.echo(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 
 
-def _meta_events(
-    source: BinaryIO, tenant: DryRunTenant, received_at: datetime
-) -> list[WhatsAppEvent]:
+def _meta_split(source: BinaryIO, tenant: DryRunTenant, received_at: datetime) -> WebhookSplit:
+    """The split of a Meta body, its notes said; a broken envelope exits 2 here."""
     try:
-        return split_webhook(source.read(), tenant.tenant_id, received_at)
+        split = split_body(source.read(), tenant.tenant_id, received_at)
     except MetaPayloadError as exc:
         _fail(f"{exc.field}: {exc.reason}")
+    for path in split.repaired:
+        _say("note", f"{path}: a lone UTF-16 surrogate or NUL replaced by U+FFFD")
+    for item in split.ignored:
+        _say("note", f"{item.path}: ignored: {item.reason}")
+    return split
+
+
+def _rejected_exit(split: WebhookSplit) -> None:
+    """One ``error:`` line per rejected item, then exit 2 (nothing when none was)."""
+    if not split.rejected:
+        return
+    for item in split.rejected:
+        _say("error", f"{item.field}: {item.reason}")
+    sys.exit(2)
 
 
 @click.group()
@@ -164,7 +206,9 @@ def parse_meta(source: BinaryIO, tenant: DryRunTenant, received_at: datetime) ->
     timestamp, event_id, tenant_id, received_at, payload...). Other changes (account
     updates, template statuses, call statuses) yield no line.
     """
-    _emit(event.model_dump(mode="json") for event in _meta_events(source, tenant, received_at))
+    split = _meta_split(source, tenant, received_at)
+    _emit(event.model_dump(mode="json") for event in split.events)
+    _rejected_exit(split)
 
 
 @click.group()
@@ -182,8 +226,9 @@ def meta_to_genesys(source: BinaryIO, tenant: DryRunTenant, received_at: datetim
     a notice; sent/read statuses, webhook errors and preference changes yield nothing.
     """
     target = tenant.genesys_target()
-    events = _meta_events(source, tenant, received_at)
-    _emit(call.as_json() for event in events for call in event_to_genesys(event, target))
+    split = _meta_split(source, tenant, received_at)
+    _emit(call.as_json() for event in split.events for call in event_to_genesys(event, target))
+    _rejected_exit(split)
 
 
 @translate.command("genesys-to-meta")
@@ -195,9 +240,13 @@ def genesys_to_meta(source: BinaryIO, tenant: DryRunTenant, received_at: datetim
     typing is a mark-as-read with typing indicator; receipts and unknown types yield nothing.
     """
     try:
-        payload = parse_outbound(source.read(), tenant_id=tenant.tenant_id)
-        event = GenesysOutboundReceived.from_webhook(payload, tenant.tenant_id, received_at)
+        parsed = read_outbound(source.read(), tenant_id=tenant.tenant_id)
+        for path in parsed.repaired:
+            _say("note", f"{path}: a lone UTF-16 surrogate or NUL replaced by U+FFFD")
+        event = GenesysOutboundReceived.from_webhook(parsed.message, tenant.tenant_id, received_at)
         calls = event_to_meta(event, tenant.meta_target())
     except GenesysPayloadError as exc:
         _fail(f"{exc.field}: {exc.reason}")
+    if isinstance(parsed.message, OpenUnknownNormalizedMessage):
+        _say("note", f"type: {parsed.message.type!r} is not a type wagen sends; nothing to do")
     _emit(call.as_json() for call in calls)

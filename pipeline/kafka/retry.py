@@ -79,16 +79,24 @@ class AttemptRecord:
     error: str
 
 
+def header_int(headers: Mapping[str, bytes], name: str, default: int = 0) -> int:
+    """A numeric header (counts, millisecond times), or ``default`` when it is not one.
+
+    At most 15 ASCII digits (a time in ms until the year 33658): a longer value is garbage,
+    and ``int()`` of thousands of digits raises instead of answering.
+    """
+    raw = headers.get(name, b"")
+    return int(raw) if raw.isdigit() and len(raw) <= 15 else default
+
+
 def attempts_made(headers: Mapping[str, bytes]) -> int:
     """How many attempts a record has had (0 for a record never retried)."""
-    raw = headers.get(ATTEMPT, b"0")
-    return int(raw) if raw.isdigit() else 0
+    return header_int(headers, ATTEMPT)
 
 
 def not_before_ms(headers: Mapping[str, bytes]) -> int:
     """The earliest time (ms) a retry record may be tried again (0: at once)."""
-    raw = headers.get(NOT_BEFORE_MS, b"0")
-    return int(raw) if raw.isdigit() else 0
+    return header_int(headers, NOT_BEFORE_MS)
 
 
 def history(headers: Mapping[str, bytes]) -> list[AttemptRecord]:
@@ -96,7 +104,7 @@ def history(headers: Mapping[str, bytes]) -> list[AttemptRecord]:
     try:
         entries = json.loads(headers.get(HISTORY, b"[]"))
         return [AttemptRecord(**entry) for entry in entries]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return []
 
 

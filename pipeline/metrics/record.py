@@ -13,6 +13,7 @@ from typing import Final
 
 from prometheus_client import disable_created_metrics
 
+from pipeline.kafka.retry import header_int
 from pipeline.kafka.topics import TOPICS, dlq_topic, held_topic, retry_topic
 from pipeline.metrics import registry as m
 from pipeline.metrics.labels import TenantLabel, bounded, error_reason
@@ -127,9 +128,9 @@ def event_handled(agent: str, headers: Mapping[str, bytes], outcome: str, starte
     m.AGENT_EVENTS.labels(agent, bounded(outcome, OUTCOMES), tenant).inc()
     m.AGENT_PROCESSING_SECONDS.labels(agent).observe(max(0.0, time.monotonic() - started))
     if DELIVERED.get(agent) == outcome:
-        received_ms = headers.get("received_at_ms", b"")
-        if received_ms.isdigit():
-            latency_s = max(0.0, time.time() - int(received_ms) / 1000)
+        received_ms = header_int(headers, "received_at_ms")
+        if received_ms:
+            latency_s = max(0.0, time.time() - received_ms / 1000)
             m.END_TO_END_SECONDS.labels(DIRECTIONS[agent]).observe(latency_s)
 
 

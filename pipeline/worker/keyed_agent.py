@@ -45,7 +45,7 @@ class Record:
     @property
     def tenant(self) -> str:
         """The tenant named by the gateway's header (empty when missing)."""
-        return self.headers.get("tenant_id", b"").decode()
+        return self.headers.get("tenant_id", b"").decode(errors="replace")
 
 
 class Handler(Protocol):
@@ -139,6 +139,22 @@ async def carry_logging_failure(work: Awaitable[None]) -> None:
         raise
 
 
+def conversation_or_fallback(conversation_of: Callable[[Record], str], record: Record) -> str:
+    """The record's conversation key, fit for Redis and logs; never raises.
+
+    Reading the key from a body is the agent's first touch of the record, before any
+    routing: a body nobody foresaw must fall back to the tenant (the handler then routes
+    the record), not stop the agent.
+    """
+    try:
+        key = conversation_of(record)
+    except Exception:
+        log.warning("no conversation key in the record: the tenant's is used", exc_info=True)
+        key = record.tenant
+    # A lone surrogate (from a body's id) cannot go to Redis as UTF-8: keep its escape.
+    return key.encode("utf-8", errors="backslashreplace").decode("utf-8")
+
+
 def record_of(event: faust.EventT[bytes]) -> Record:
     """The key, value and headers of a raw-bytes event."""
     headers: Mapping[str, bytes] = dict(event.headers or {})
@@ -177,7 +193,7 @@ async def run_in_key_order(
     try:
         async for event in stream.noack().events():
             record = record_of(event)
-            conversation = conversation_of(record)
+            conversation = conversation_or_fallback(conversation_of, record)
             await scheduler.submit(
                 event.message.tp, conversation, partial(carry, conversation, record), event.ack
             )
@@ -239,7 +255,12 @@ def register_keyed_agents(
         known = replace(LogContext.from_headers(record.headers), conversation=conversation)
         if context.log_facts is None:
             return known
-        return replace(known, **context.log_facts(record).fields())
+        try:
+            extra = context.log_facts(record).fields()
+        except Exception:  # log facts are a comfort: never a reason to stop the agent
+            log.warning("no log facts in the record", exc_info=True)
+            return known
+        return replace(known, **extra)
 
     async def first(conversation: str, record: Record) -> None:
         with bound(facts(conversation, record)):

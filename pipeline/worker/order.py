@@ -26,6 +26,8 @@ from typing import Final
 
 from redis.asyncio import Redis
 
+from pipeline.kafka.retry import header_int
+
 PARK_SEQ: Final = "park_seq"
 """Header: a retry-topic record's place in its conversation's line."""
 
@@ -54,8 +56,8 @@ return head
 
 def park_seq(headers: dict[str, bytes]) -> int | None:
     """The record's place in its conversation's line, if it has one."""
-    raw = headers.get(PARK_SEQ)
-    return int(raw) if raw is not None and raw.isdigit() else None
+    place = header_int(headers, PARK_SEQ, -1)
+    return place if place >= 0 else None
 
 
 class ConversationOrder:

@@ -34,7 +34,7 @@ from pipeline.worker.meta_auth import MetaAuthDirectory
 from pipeline.worker.outbound import OutboundSender, customer_wa_id
 from pipeline.worker.outbound_claims import OutboundClaims
 from pipeline.worker.resources import WorkerClients, WorkerResources
-from pipeline.worker.routing import Decision, decide, log_failure
+from pipeline.worker.routing import Decision, decide, log_failure, printable
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class OutboundHandler(EventHandler):
             log.info("agent webhook handled", extra=extra)
             return None
         log.warning("agent message failed: %s", failure.error, extra=extra)
-        return Decision("dlq", failure.error_code, failure.error)
+        return Decision("dlq", failure.error_code, printable(failure.error))
 
 
 def agent_conversation(record: Record) -> str:
@@ -119,7 +119,7 @@ def agent_conversation(record: Record) -> str:
     """
     try:
         to = json.loads(record.value)["channel"]["to"]["id"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return record.tenant
     return f"{record.tenant}:{to}" if isinstance(to, str) else record.tenant
 
@@ -130,7 +130,7 @@ def agent_log_facts(record: Record) -> LogContext:
     try:
         body = json.loads(record.value)
         message_id, to = body.get("id"), body["channel"]["to"]["id"]
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return LogContext()
     return LogContext(
         message_id=message_id if isinstance(message_id, str) else None,

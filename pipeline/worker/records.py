@@ -11,6 +11,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
+
+from pipeline.kafka.retry import header_int
+
+_LAST_MS: Final = 253_402_300_799_000  # 9999-12-31T23:59:59Z
 
 
 @dataclass(frozen=True)
@@ -24,15 +29,17 @@ class RecordContext:
     @classmethod
     def from_headers(cls, headers: Mapping[str, bytes]) -> RecordContext:
         """Read the gateway's headers; a record without a tenant cannot be routed."""
-        tenant = headers.get("tenant_id", b"").decode()
+        tenant = headers.get("tenant_id", b"").decode(errors="replace")
         if not tenant:
             raise ValueError("record has no tenant_id header")
-        raw_ms = headers.get("received_at_ms", b"")
-        millis = int(raw_ms) if raw_ms.isdigit() else time.time_ns() // 1_000_000
+        now_ms = time.time_ns() // 1_000_000
+        millis = header_int(headers, "received_at_ms", now_ms)
+        if millis > _LAST_MS:  # beyond what a datetime holds: the header is garbage
+            millis = now_ms
         return cls(
             tenant_id=tenant,
             received_at=datetime.fromtimestamp(millis / 1000, tz=UTC),
-            request_id=headers.get("request_id", b"").decode(),
+            request_id=headers.get("request_id", b"").decode(errors="replace"),
         )
 
     def headers(self, **extra: str) -> list[tuple[str, bytes]]:
@@ -44,7 +51,7 @@ class RecordContext:
             "request_id": self.request_id,
             **extra,
         }
-        return [(name, value.encode()) for name, value in pairs.items()]
+        return [(name, header_value(value)) for name, value in pairs.items()]
 
 
 def dlq_headers(
@@ -58,4 +65,10 @@ def dlq_headers(
         "dlq_at_ms": str(time.time_ns() // 1_000_000),
     }
     kept = [(k, v) for k, v in original.items() if not k.startswith("dlq_")]
-    return kept + [(k, v.encode()) for k, v in reasons.items()]
+    return kept + [(k, header_value(v)) for k, v in reasons.items()]
+
+
+def header_value(text: str) -> bytes:
+    """``text`` as a header value: UTF-8, a lone surrogate (from an error quoting bad
+    input) written as its ``\\udXXX`` escape rather than failing the record."""
+    return text.encode("utf-8", errors="backslashreplace")

@@ -64,9 +64,15 @@ def error_code(exc: BaseException) -> str:
     return exc.code if isinstance(exc, WagenError) else type(exc).__name__
 
 
+def printable(text: str) -> str:
+    """``text`` fit for a Kafka header and a log line: a lone surrogate (an error quoting
+    bad input) becomes its ``\\udXXX`` escape instead of failing the record's routing."""
+    return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
+
+
 def decide(exc: BaseException, attempt: int, policy: BackoffPolicy) -> Decision:
     """Route the failure of attempt ``attempt`` (from 1) of an event."""
-    code, text = error_code(exc), str(exc) or type(exc).__name__
+    code, text = error_code(exc), printable(str(exc) or type(exc).__name__)
     if isinstance(exc, QuotaExceededError):
         return Decision("held", code, text, release_after_s=float(exc.retry_after_s))
     if isinstance(exc, CredentialsMissingError):

@@ -9,6 +9,11 @@ log it. Unknown fields are kept everywhere (``direction`` is not in the typed mo
 on the wire). What *is* checked: a known ``type`` must be well formed, ``channel.platform``
 is ``Open`` and a Text message holds at most one attachment; a body that breaks those is not
 an Open Messaging webhook we can act on.
+
+Enums are matched case-insensitively, as Genesys's SDKs read them (the Python SDK's model
+setters compare ``value.lower()`` with the allowed values): ``"type": "text"`` is a Text
+message, and every enum field holds Genesys's own spelling after parsing. A value the SDK
+does not know is kept as sent (the SDK keeps it too, as ``outdated_sdk_version``).
 Docs: https://developer.genesys.cloud/commdigital/digital/openmessaging/outboundMessages and
 reference ``genesys-open-messaging.md`` section 4.
 """
@@ -18,17 +23,45 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal, Self
 
-from pydantic import Field, TypeAdapter, WrapValidator, model_validator
+from pydantic import BeforeValidator, Field, TypeAdapter, WrapValidator, model_validator
 
-from schemas.genesys._base import GenesysTime, GenesysWebhookModel
+from schemas.genesys._base import GenesysTime, GenesysWebhookModel, canonical_case
 from schemas.parsing import route_by_tag
+
+# The SDK's allowed values (platform-client-sdk-python, models/*.py, ``allowed_values``).
+CONTENT_TYPES: Final = (
+    "Reactions", "Attachment", "Location", "QuickReply", "Notification", "ButtonResponse",
+    "Story", "Mention", "Card", "Carousel", "Text", "QuickReplyV2", "DatePicker",
+    "InteractiveApplication", "ListPicker", "PaymentRequest", "PaymentResponse", "Push",
+    "Form", "RoadsideAssistance", "RichLink", "NotificationResponse", "Unknown",
+)  # fmt: skip
+"""``ConversationMessageContent.contentType``."""
+
+ContentType = Annotated[str, BeforeValidator(canonical_case(*CONTENT_TYPES))]
+MediaTypeName = Annotated[
+    str, BeforeValidator(canonical_case("Image", "Video", "Audio", "File", "Link"))
+]
+IdTypeName = Annotated[str, BeforeValidator(canonical_case("Email", "Phone", "Opaque"))]
+Direction = Annotated[str, BeforeValidator(canonical_case("Inbound", "Outbound"))]
+ReceiptStatus = Annotated[
+    str,
+    BeforeValidator(canonical_case("Sent", "Delivered", "Read", "Failed", "Published", "Removed")),
+]
+EventType = Annotated[str, BeforeValidator(canonical_case("Typing"))]
+TypingType = Annotated[str, BeforeValidator(canonical_case("On", "Off"))]
+Platform = Annotated[Literal["Open"], BeforeValidator(canonical_case("Open"))]
+ChannelType = Annotated[Literal["Private"], BeforeValidator(canonical_case("Private"))]
+TextType = Annotated[Literal["Text"], BeforeValidator(canonical_case("Text"))]
+EventMessageType = Annotated[Literal["Event"], BeforeValidator(canonical_case("Event"))]
+StructuredType = Annotated[Literal["Structured"], BeforeValidator(canonical_case("Structured"))]
+ReceiptType = Annotated[Literal["Receipt"], BeforeValidator(canonical_case("Receipt"))]
 
 
 class WebhookRecipient(GenesysWebhookModel):
     """``channel.to`` (the customer id we chose) or ``channel.from`` (the integration)."""
 
     id: str = Field(min_length=1)
-    id_type: str | None = Field(default=None, alias="idType")
+    id_type: IdTypeName | None = Field(default=None, alias="idType")
     nickname: str | None = None
     first_name: str | None = Field(default=None, alias="firstName")
     last_name: str | None = Field(default=None, alias="lastName")
@@ -40,8 +73,8 @@ class OpenMessagingChannel(GenesysWebhookModel):
     """``channel``: ``id`` is the integration id, ``to.id`` the customer to deliver to."""
 
     id: str | None = None
-    platform: Literal["Open"] | None = None
-    type: Literal["Private"] | None = None
+    platform: Platform | None = None
+    type: ChannelType | None = None
     message_id: str | None = Field(default=None, alias="messageId")
     to: WebhookRecipient
     from_: WebhookRecipient = Field(alias="from")
@@ -56,7 +89,7 @@ class ConversationContentAttachment(GenesysWebhookModel):
     (which can fall back to a document) instead of rejecting the agent's message.
     """
 
-    media_type: str = Field(alias="mediaType")
+    media_type: MediaTypeName = Field(alias="mediaType")
     url: str | None = None
     mime: str | None = None
     id: str | None = None
@@ -69,7 +102,7 @@ class ConversationContentAttachment(GenesysWebhookModel):
 class OpenMessageContent(GenesysWebhookModel):
     """A ``content[]`` item of a Text message (``contentType`` is ``Attachment``)."""
 
-    content_type: str = Field(alias="contentType")
+    content_type: ContentType = Field(alias="contentType")
     attachment: ConversationContentAttachment | None = None
 
 
@@ -78,12 +111,12 @@ class OpenMessageNormalizedMessage(GenesysWebhookModel):
 
     id: str = Field(min_length=1)
     channel: OpenMessagingChannel
-    type: Literal["Text"]
+    type: TextType
     text: str | None = None
     content: list[OpenMessageContent] | None = None
     metadata: dict[str, str] | None = None
     conversation_id: str | None = Field(default=None, alias="conversationId")
-    direction: str | None = None
+    direction: Direction | None = None
 
     @model_validator(mode="after")
     def _one_attachment(self) -> Self:
@@ -96,14 +129,14 @@ class OpenMessageNormalizedMessage(GenesysWebhookModel):
 class EventTyping(GenesysWebhookModel):
     """``typing`` of an event: ``duration`` in milliseconds."""
 
-    type: str
+    type: TypingType
     duration: int | None = None
 
 
 class OpenMessageEvent(GenesysWebhookModel):
     """One ``events[]`` item (``Typing`` today; other kinds are kept, not rejected)."""
 
-    event_type: str = Field(alias="eventType")
+    event_type: EventType = Field(alias="eventType")
     typing: EventTyping | None = None
 
 
@@ -112,9 +145,9 @@ class OpenEventNormalizedMessage(GenesysWebhookModel):
 
     id: str = Field(min_length=1)
     channel: OpenMessagingChannel
-    type: Literal["Event"]
+    type: EventMessageType
     events: list[OpenMessageEvent] = Field(default_factory=list)
-    direction: str | None = None
+    direction: Direction | None = None
 
 
 class QuickReply(GenesysWebhookModel):
@@ -129,7 +162,7 @@ class QuickReply(GenesysWebhookModel):
 class StructuredContent(GenesysWebhookModel):
     """A ``content[]`` item of a Structured message (``QuickReply``, ``Attachment``...)."""
 
-    content_type: str = Field(alias="contentType")
+    content_type: ContentType = Field(alias="contentType")
     quick_reply: QuickReply | None = Field(default=None, alias="quickReply")
     attachment: ConversationContentAttachment | None = None
 
@@ -139,11 +172,11 @@ class OpenStructuredNormalizedMessage(GenesysWebhookModel):
 
     id: str = Field(min_length=1)
     channel: OpenMessagingChannel
-    type: Literal["Structured"]
+    type: StructuredType
     text: str | None = None
     content: list[StructuredContent] = Field(default_factory=list)
     metadata: dict[str, str] | None = None
-    direction: str | None = None
+    direction: Direction | None = None
 
 
 class WebhookReason(GenesysWebhookModel):
@@ -158,11 +191,11 @@ class OpenReceiptNormalizedMessage(GenesysWebhookModel):
 
     id: str = Field(min_length=1)
     channel: OpenMessagingChannel
-    type: Literal["Receipt"]
-    status: str
+    type: ReceiptType
+    status: ReceiptStatus
     reasons: list[WebhookReason] | None = None
     is_final_receipt: bool | None = Field(default=None, alias="isFinalReceipt")
-    direction: str | None = None
+    direction: Direction | None = None
 
 
 class OpenUnknownNormalizedMessage(GenesysWebhookModel):
@@ -182,7 +215,11 @@ _WEBHOOK_MODELS: Final[Mapping[str, type[GenesysWebhookModel]]] = {
 
 def _route_webhook(value: Any, _handler: Any) -> GenesysWebhookModel:
     return route_by_tag(
-        value, tag="type", models=_WEBHOOK_MODELS, fallback=OpenUnknownNormalizedMessage
+        value,
+        tag="type",
+        models=_WEBHOOK_MODELS,
+        fallback=OpenUnknownNormalizedMessage,
+        fold_case=True,
     )
 
 

@@ -201,12 +201,16 @@ class Reaction(WebhookModel):
 
 
 class ProductItem(WebhookModel):
-    """One line of an ``order``."""
+    """One line of an ``order``.
+
+    Meta documents all four fields, but carts recorded by others lack the price and currency
+    (a catalog without prices), so only the product is required: the agent sees what is there.
+    """
 
     product_retailer_id: str
-    quantity: int
-    item_price: float
-    currency: str
+    quantity: int | None = None
+    item_price: float | None = None
+    currency: str | None = None
 
 
 class Order(WebhookModel):

@@ -190,6 +190,16 @@ class UnsupportedMessage(MessageBase):
     unsupported: Unsupported | None = None
 
 
+class RequestWelcomeMessage(MessageBase):
+    """``type: request_welcome``: the customer opened the chat for the first time.
+
+    No content: Meta sends it before the customer writes anything, when the number has
+    welcome messages enabled (Docs: conversational components, welcome messages).
+    """
+
+    type: Literal["request_welcome"]
+
+
 class UnknownMessage(MessageBase):
     """Any message wagen cannot model: an unknown ``type`` or a malformed known one.
 
@@ -220,6 +230,7 @@ MESSAGE_MODELS: Final[Mapping[str, type[MessageBase]]] = {
     "order": OrderMessage,
     "system": SystemMessage,
     "unsupported": UnsupportedMessage,
+    "request_welcome": RequestWelcomeMessage,
 }
 """The message types wagen models, by Meta's ``type``."""
 
@@ -228,7 +239,8 @@ def _route_message(value: Any, _handler: Any) -> MessageBase:
     try:
         return route_by_tag(value, tag="type", models=MESSAGE_MODELS, fallback=UnknownMessage)
     except ValidationError as exc:
-        if not isinstance(value, Mapping) or value.get("type") not in MESSAGE_MODELS:
+        kind = value.get("type") if isinstance(value, Mapping) else None
+        if not isinstance(kind, str) or kind not in MESSAGE_MODELS:
             raise
         # A known type with bad content: keep the message (base fields must still hold).
         fallback = UnknownMessage.model_validate(value)
@@ -251,6 +263,7 @@ InboundMessage = Annotated[
     | OrderMessage
     | SystemMessage
     | UnsupportedMessage
+    | RequestWelcomeMessage
     | UnknownMessage,
     WrapValidator(_route_message),
 ]

@@ -181,3 +181,74 @@ def test_the_installed_wagen_script_reads_stdin_and_files_and_exits_2() -> None:
     assert paths == ["/{phone-number-id}/media", "/{phone-number-id}/messages"]
     assert (invalid.returncode, invalid.stdout) == (2, b"")
     assert invalid.stderr.decode().splitlines() == ["error: body: expected a JSON object"]
+
+
+SURROGATE_TEXT = json.dumps(
+    webhook_body(webhook_value(messages=[message("text", {"body": "half an emoji: \ud83d"})]))
+).encode()
+
+
+@pytest.mark.parametrize("command", ["parse meta", "translate meta-to-genesys"])
+def test_a_lone_surrogate_is_replaced_with_a_note_naming_the_field(command: str) -> None:
+    group, name = (parse, "meta") if command == "parse meta" else (translate, "meta-to-genesys")
+    result = invoke(group, [name, "-", "--received-at", RECEIVED], SURROGATE_TEXT)
+    (line,) = json_lines(result)
+    assert "half an emoji: \ufffd" in json.dumps(line, ensure_ascii=False)
+    assert result.stderr.splitlines() == [
+        "note: entry[0].changes[0].value.messages[0].text.body: "
+        "a lone UTF-16 surrogate or NUL replaced by U+FFFD"
+    ]
+
+
+def test_genesys_to_meta_replaces_a_lone_surrogate_too() -> None:
+    body = {**json.loads(IMAGE_EXAMPLE.read_bytes()), "text": "\udead end"}
+    result = invoke(translate, ["genesys-to-meta", "-"], json.dumps(body).encode())
+    *_, send = json_lines(result)
+    assert send["body"]["image"]["caption"] == "\ufffd end"
+    assert result.stderr == "note: text: a lone UTF-16 surrogate or NUL replaced by U+FFFD\n"
+
+
+def test_one_bad_message_exits_2_after_printing_the_good_ones() -> None:
+    body = webhook_body(
+        webhook_value(
+            messages=[
+                message("text", {"body": "first"}, id="wamid.A"),
+                message("text", {"body": "lost?"}, id="wamid.B", timestamp="99999999999999"),
+                message("text", {"body": "third"}, id="wamid.C"),
+            ]
+        )
+    )
+    for group, command in ((parse, "meta"), (translate, "meta-to-genesys")):
+        result = invoke(group, [command, "-"], json.dumps(body).encode())
+        assert result.exit_code == 2
+        assert len(result.stdout.splitlines()) == 2  # wamid.A and wamid.C
+        assert result.stderr.splitlines() == [
+            "error: entry[0].changes[0].value.messages[1].timestamp: Value error, out of range: "
+            "99999999999999 is after 9999-12-31T23:59:59Z in Unix seconds"
+        ]
+
+
+def test_request_welcome_and_unknown_genesys_types_say_why_nothing_is_sent() -> None:
+    welcome = json.dumps(webhook_body(webhook_value(messages=[message("request_welcome")])))
+    result = invoke(translate, ["meta-to-genesys", "-"], welcome.encode())
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == (
+        "note: entry[0].changes[0].value.messages[0]: ignored: request_welcome: "
+        "the customer opened the chat, no content\n"
+    )
+    presence = json.dumps({"type": "Presence", "id": "p1"}).encode()
+    result = invoke(translate, ["genesys-to-meta", "-"], presence)
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == "note: type: 'Presence' is not a type wagen sends; nothing to do\n"
+
+
+def test_a_failure_nobody_foresaw_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object) -> None:
+        raise RuntimeError("a bug \ud800")
+
+    monkeypatch.setattr("pipeline.cli.dryrun.split_body", broken)
+    result = CliRunner().invoke(parse, ["meta", str(TEXT_SAMPLE)])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: internal: wagen could not handle this body (RuntimeError: a bug \\ud800)\n"
+    )

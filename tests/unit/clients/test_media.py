@@ -20,7 +20,7 @@ from connectors.meta.graph import MetaAuth
 from connectors.meta.media import sha256_matches
 from connectors.signatures import SIGNATURE_HEADER, verify_genesys_signature, verify_meta_signature
 from schemas.genesys import OUTBOUND_WEBHOOK, OpenMessageNormalizedMessage
-from schemas.meta import ImageMessage, MessagesChange, WebhookPayload
+from schemas.meta import Entry, ImageMessage, MessagesChange, WebhookPayload
 from schemas.meta.media import MediaInfo
 from schemas.meta.send import SendImage
 from schemas.meta.send_common import CaptionedMedia
@@ -55,7 +55,9 @@ async def test_inbound_image_is_fetched_by_id_with_bearer_and_sha256_checked(
     assert answer["delivery_status"] == 200
     (delivery,) = receiver.received
     verify_meta_signature(delivery.body, delivery.headers[SIGNATURE_HEADER], APP_SECRET)
-    change = WebhookPayload.model_validate_json(delivery.body).entry[0].changes[0]
+    entry = WebhookPayload.model_validate_json(delivery.body).entry[0]
+    assert isinstance(entry, Entry)
+    change = entry.changes[0]
     assert isinstance(change, MessagesChange)
     image = (change.value.messages or [])[0]
     assert isinstance(image, ImageMessage)

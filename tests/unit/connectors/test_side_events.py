@@ -24,6 +24,7 @@ from schemas.meta.calls import CallsChange
 from schemas.meta.echoes import EchoesChange
 from schemas.meta.envelope import OtherChange
 from schemas.meta.preferences import UserPreferencesChange
+from schemas.meta.webhook import Entry
 from tests.unit.connectors.side_bodies import (
     CALL_ID,
     ECHO_ID,
@@ -60,7 +61,9 @@ def test_the_three_kinds_parse_as_their_own_changes_and_still_as_other_changes()
         (echoes_body(echo()), EchoesChange),
         (preferences_body(preference()), UserPreferencesChange),
     ):
-        [change] = parse_webhook(body).entry[0].changes
+        [entry] = parse_webhook(body).entry
+        assert isinstance(entry, Entry)
+        [change] = entry.changes
         assert type(change) is model
         assert isinstance(change, OtherChange)  # code that ignores other changes still does
 

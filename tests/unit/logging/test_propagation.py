@@ -27,7 +27,9 @@ HEADERS = {
 def _split() -> list[tuple[dict[str, bytes], MessageReceived]]:
     found = []
     for name in meta_sample_names():
-        for out in route_webhook((META_SAMPLES / name).read_bytes(), HEADERS, "wa.webhooks"):
+        for out in route_webhook(
+            (META_SAMPLES / name).read_bytes(), HEADERS, "wa.webhooks"
+        ).records:
             event = WAGEN_EVENT.validate_json(out.value)
             if isinstance(event, MessageReceived):
                 found.append((dict(out.headers), event))

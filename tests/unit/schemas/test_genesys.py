@@ -509,3 +509,37 @@ def test_an_unknown_media_type_from_genesys_still_parses() -> None:
     assert parsed.content is not None
     assert parsed.content[0].attachment is not None
     assert parsed.content[0].attachment.media_type == "Sticker"
+
+
+def test_webhook_enums_are_read_case_insensitively_as_the_sdks_do() -> None:
+    """Genesys's SDKs compare enums with ``lower()``: ``"text"`` is a Text message, never
+    an unknown type dropped in silence; every enum holds Genesys's spelling afterwards."""
+    body = load_json(GENESYS_EXAMPLES / "outbound_webhook_image_ok.json")
+    body["type"] = "text"
+    body["direction"] = "OUTBOUND"
+    body["channel"].update(platform="open", type="PRIVATE")
+    body["channel"]["to"]["idType"] = "phone"
+    body["content"][0]["contentType"] = "attachment"
+    body["content"][0]["attachment"]["mediaType"] = "IMAGE"
+    parsed = OUTBOUND_WEBHOOK.validate_python(body)
+    assert isinstance(parsed, OpenMessageNormalizedMessage)
+    assert (parsed.type, parsed.direction) == ("Text", "Outbound")
+    assert (parsed.channel.platform, parsed.channel.type) == ("Open", "Private")
+    assert parsed.channel.to.id_type == "Phone"
+    assert parsed.content is not None
+    assert parsed.content[0].content_type == "Attachment"
+    assert parsed.content[0].attachment is not None
+    assert parsed.content[0].attachment.media_type == "Image"
+    typing = {
+        **load_json(GENESYS_EXAMPLES / "outbound_webhook_typing_ok.json"),
+        "type": "EVENT",
+        "events": [{"eventType": "typing", "typing": {"type": "on"}}],
+    }
+    event = OUTBOUND_WEBHOOK.validate_python(typing)
+    assert isinstance(event, OpenEventNormalizedMessage)
+    assert event.events[0].event_type == "Typing"
+    assert event.events[0].typing is not None
+    assert event.events[0].typing.type == "On"
+    receipt = OUTBOUND_WEBHOOK.validate_python({**typing, "type": "receipt", "status": "failed"})
+    assert isinstance(receipt, OpenReceiptNormalizedMessage)
+    assert receipt.status == "Failed"

@@ -25,6 +25,7 @@ from schemas.meta import (
     MessagesChange,
     OrderMessage,
     ReactionMessage,
+    RequestWelcomeMessage,
     StickerMessage,
     SystemMessage,
     TextMessage,
@@ -39,6 +40,8 @@ from schemas.meta.content import (
     NfmReplyInteractive,
     OtherInteractive,
 )
+from schemas.meta.webhook import Entry
+from schemas.parsing import Rejected
 from tests.unit.schemas.bodies import message, webhook_body, webhook_value
 
 IMAGE = {
@@ -50,15 +53,24 @@ IMAGE = {
 }
 
 
-def parse_one(msg: dict[str, Any]) -> MessageBase:
-    """The single message of a body holding ``msg``."""
+def parse_item(msg: dict[str, Any]) -> MessageBase | Rejected:
+    """The single ``messages[]`` item of a body holding ``msg``: a message, or rejected."""
     payload = WebhookPayload.model_validate(webhook_body(webhook_value(messages=[msg])))
-    change = payload.entry[0].changes[0]
+    entry = payload.entry[0]
+    assert isinstance(entry, Entry)
+    change = entry.changes[0]
     assert isinstance(change, MessagesChange)
     messages = change.value.messages
     assert messages is not None
     assert len(messages) == 1
     return messages[0]
+
+
+def parse_one(msg: dict[str, Any]) -> MessageBase:
+    """The single message of a body holding ``msg``."""
+    parsed = parse_item(msg)
+    assert isinstance(parsed, MessageBase), parsed
+    return parsed
 
 
 Check = Callable[[Any], object]
@@ -260,6 +272,12 @@ CASES: list[tuple[dict[str, Any], type[MessageBase], Check, object]] = [
         (None, 131060),
     ),
     (
+        message("request_welcome"),
+        RequestWelcomeMessage,
+        lambda m: (m.type, m.model_extra),
+        ("request_welcome", {}),
+    ),
+    (
         message("revoke", {"original_message_id": "wamid.OLD"}),
         UnknownMessage,
         lambda m: (m.type, m.problem, m.model_extra["revoke"]),
@@ -372,33 +390,54 @@ def test_a_malformed_known_type_falls_back_and_says_why(raw: dict[str, Any], pro
 
 
 @pytest.mark.parametrize(
-    ("mutate", "location"),
+    ("mutate", "field", "reason"),
     [
-        (lambda m: m.pop("id"), ("id",)),
-        (lambda m: m.pop("timestamp"), ("timestamp",)),
-        (lambda m: m.update(timestamp="yesterday"), ("timestamp",)),
-        (lambda m: m.update(timestamp="99999999999999"), ("timestamp",)),
-        (lambda m: m.pop("type"), ("type",)),
-        (lambda m: m.update(type=7), ("type",)),
+        (lambda m: m.pop("id"), "id", "Field required"),
+        (lambda m: m.pop("timestamp"), "timestamp", "Field required"),
+        (lambda m: m.update(timestamp="yesterday"), "timestamp", "digits only"),
+        (lambda m: m.update(timestamp="99999999999999"), "timestamp", "out of range"),
+        (lambda m: m.update(timestamp="9" * 5000), "timestamp", "out of range"),
+        (lambda m: m.update(timestamp=10**40), "timestamp", "out of range"),
+        (lambda m: m.update(timestamp="-5"), "timestamp", "digits only"),
+        (lambda m: m.pop("type"), "type", "Field required"),
+        (lambda m: m.update(type=7), "type", "valid string"),
     ],
     ids=[
         "no-id",
         "no-timestamp",
         "timestamp-not-digits",
         "timestamp-beyond-9999",
+        "timestamp-of-5000-digits",
+        "timestamp-huge-number",
+        "timestamp-negative",
         "no-type",
         "type-not-string",
     ],
 )
-def test_a_broken_base_is_an_error(
-    mutate: Callable[[dict[str, Any]], object], location: tuple[str, ...]
+def test_a_broken_base_rejects_the_message_alone(
+    mutate: Callable[[dict[str, Any]], object], field: str, reason: str
 ) -> None:
     raw = message("text", {"body": "hi"})
     mutate(raw)
-    with pytest.raises(ValidationError) as caught:
-        WebhookPayload.model_validate(webhook_body(webhook_value(messages=[raw])))
-    locations = [error["loc"][-len(location) :] for error in caught.value.errors()]
-    assert location in locations
+    good = message("text", {"body": "fine"}, id="wamid.GOOD")
+    payload = WebhookPayload.model_validate(webhook_body(webhook_value(messages=[raw, good])))
+    [(path, rejected)] = payload.rejected()
+    assert path == "entry[0].changes[0].value.messages[0]"
+    assert (rejected.raw, rejected.field) == (raw, field)
+    assert reason in rejected.reason
+    entry = payload.entry[0]
+    assert isinstance(entry, Entry)
+    change = entry.changes[0]
+    assert isinstance(change, MessagesChange)
+    assert change.value.messages is not None
+    sibling = change.value.messages[1]
+    assert isinstance(sibling, TextMessage)
+    assert sibling.text.body == "fine"
+
+
+def test_a_huge_timestamp_says_out_of_range_not_digits_only() -> None:
+    with pytest.raises(ValidationError, match="out of range: 99999999999999 is after 9999"):
+        TextMessage.model_validate(message("text", {"body": "hi"}, timestamp="99999999999999"))
 
 
 def test_timestamp_as_a_number_is_accepted() -> None:

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from schemas.meta import KNOWN_STATUSES, MessagesChange, MessagesValue, Status, WebhookPayload
+from schemas.meta import (
+    KNOWN_STATUSES,
+    Entry,
+    ErrorObject,
+    MessagesChange,
+    MessagesValue,
+    Status,
+    WebhookPayload,
+)
 from tests.unit.schemas.bodies import CUSTOMER, webhook_body, webhook_value
 
 PRICING = {
@@ -44,7 +52,9 @@ def status(value: str, **extra: Any) -> dict[str, Any]:
 
 def parse_value(value: dict[str, Any]) -> MessagesValue:
     """The value of a one-change body."""
-    change = WebhookPayload.model_validate(webhook_body(value)).entry[0].changes[0]
+    entry = WebhookPayload.model_validate(webhook_body(value)).entry[0]
+    assert isinstance(entry, Entry)
+    change = entry.changes[0]
     assert isinstance(change, MessagesChange)
     return change.value
 
@@ -64,6 +74,7 @@ def test_every_status_parses_and_round_trips(raw: dict[str, Any]) -> None:
     value = parse_value(webhook_value(statuses=[raw]))
     assert value.statuses is not None
     parsed = value.statuses[0]
+    assert isinstance(parsed, Status)
     assert parsed.status == raw["status"]
     assert parsed.status in KNOWN_STATUSES
     assert parsed.id == "wamid.OUT1"
@@ -133,6 +144,7 @@ def test_value_level_errors_alone_and_next_to_messages() -> None:
     }
     alone = parse_value(webhook_value(errors=[platform_error]))
     assert alone.errors is not None
+    assert isinstance(alone.errors[0], ErrorObject)
     assert alone.errors[0].code == 131000
     assert alone.messages is None
     assert alone.statuses is None
@@ -150,6 +162,6 @@ def test_value_level_errors_alone_and_next_to_messages() -> None:
 
 
 def test_an_error_needs_a_code() -> None:
-    with pytest.raises(ValidationError) as caught:
-        parse_value(webhook_value(errors=[{"title": "no code"}]))
-    assert caught.value.errors()[0]["loc"][-1] == "code"
+    value = parse_value(webhook_value(errors=[{"title": "no code"}]))
+    [(path, rejected)] = value.rejected()
+    assert (path, rejected.field, rejected.raw) == ("value.errors[0]", "code", {"title": "no code"})

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from connectors.meta.webhook import split_body
 from connectors.translate import GenesysEndpoint, event_to_genesys, referenced_wamids
+from schemas.events import MessageReceived
 from tests.unit.schemas.bodies import (
     CUSTOMER,
     PHONE_NUMBER_ID,
@@ -267,6 +271,22 @@ ROWS: dict[str, Row] = {
             },
         ),
         "Order from catalog 1:\n- 1 x A at 1 BRL\n- 1 x B at 2 USD",
+    ),
+    "order-without-prices": Row(
+        message(
+            "order",
+            {
+                "catalog_id": "7",
+                "product_items": [
+                    {"product_retailer_id": "SKU-1", "quantity": 2},
+                    {"product_retailer_id": "SKU-2", "quantity": 1, "item_price": 9.5},
+                    {"product_retailer_id": "SKU-3"},
+                ],
+            },
+        ),
+        "Order from catalog 7:\n- 2 x SKU-1\n- 1 x SKU-2 at 9.50\n- SKU-3",
+        {"catalog_id": "7", "order_items": "3"},
+        absent=("parse_problem",),
     ),
     "system-number-change": Row(
         message(
@@ -541,3 +561,46 @@ def test_a_batch_translates_in_order_and_errors_forward_nothing() -> None:
     ]
     assert event_to_genesys(events[2], genesys_target()) == []
     assert referenced_wamids(events[2]) == frozenset()
+
+
+def test_request_welcome_is_ignored_cleanly() -> None:
+    """The customer opened the chat and wrote nothing: no event, no Genesys call, a reason."""
+    body = webhook_body(
+        webhook_value(contacts=[customer_contact()], messages=[message("request_welcome")])
+    )
+    split = split_body(body, "acme", datetime(2026, 1, 2, tzinfo=UTC))
+    assert (split.events, split.rejected) == ([], [])
+    [ignored] = split.ignored
+    assert ignored.path == "entry[0].changes[0].value.messages[0]"
+    assert ignored.reason.startswith("request_welcome")
+    # An event of one (an older worker's record, a replay) translates to nothing as well.
+    event = MessageReceived.model_validate(
+        {
+            **message_event(message("text", {"body": "x"})).model_dump(),
+            "type": "request_welcome",
+            "payload": message("request_welcome"),
+        }
+    )
+    assert event_to_genesys(event, genesys_target()) == []
+
+
+def test_a_lone_surrogate_reaches_the_agent_as_a_replacement_character() -> None:
+    raw = json.dumps(
+        webhook_body(
+            webhook_value(
+                contacts=[customer_contact(name="Ana \udc00")],
+                messages=[message("text", {"body": "I love it \ud83d"})],
+            )
+        )
+    )
+    split = split_body(raw, "acme", datetime(2026, 1, 2, tzinfo=UTC))
+    assert split.repaired == (
+        "entry[0].changes[0].value.contacts[0].profile.name",
+        "entry[0].changes[0].value.messages[0].text.body",
+    )
+    [event] = split.events
+    (call,) = event_to_genesys(event, genesys_target())
+    body = wire(call)
+    assert body["text"] == "I love it \ufffd"
+    assert body["channel"]["from"]["nickname"] == "Ana \ufffd"
+    assert_genesys_valid(call)

@@ -4,6 +4,7 @@ errors; and every send body produced here passes Meta's own spec (``validate_sen
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from connectors.translate import (
     Recipient,
     outbound_to_meta,
     parse_outbound,
+    read_outbound,
     split_text,
 )
 from schemas.meta import SEND_BODY
@@ -431,3 +433,25 @@ def test_bodies_to_a_bsuid_or_a_group_pass_metas_spec_but_for_the_v25_recipient_
     ]
     report = validate_send(as_v23, tmp_path)
     assert send_failures(report) == {}
+
+
+def test_a_lower_case_type_is_sent_not_dropped() -> None:
+    """``"type": "text"`` used to parse as an unknown type and send nothing, silently."""
+    body = outbound("text", text="Hello Ana")
+    body["content"] = [
+        {
+            "contentType": "attachment",
+            "attachment": {"mediaType": "image", "url": FILE_URL, "mime": "image/png"},
+        }
+    ]
+    assert shapes(translate(body)) == ["media:image/png", "messages:image"]
+    typing = outbound("event", events=[{"eventType": "TYPING", "typing": {"type": "ON"}}])
+    assert shapes(translate(typing, {TO: "wamid.IN9"})) == ["messages:read"]
+
+
+def test_a_lone_surrogate_in_an_agents_text_reaches_the_customer_replaced() -> None:
+    raw = json.dumps(outbound(text="Obrigado \ud83d")).encode()
+    parsed = read_outbound(raw)
+    assert parsed.repaired == ("text",)
+    (send,) = outbound_to_meta(parsed.message, meta_target())
+    assert wire(send)["text"] == {"body": "Obrigado \ufffd"}
