@@ -334,6 +334,12 @@ class WagenSettings(BaseSettings):
         default=False,
         description="Run against the local simulators with a demo tenant (`make run` sets it).",
     )
+    environment: Literal["production", "development"] = Field(
+        default="production",
+        description="`development` lets the gateway and the worker start with the built-in dev "
+        "secrets (`make run`, Compose, the tests; sandbox mode implies it); `production` refuses "
+        "them and too-short secrets, one line per setting.",
+    )
     event_loop: Literal["uvloop", "asyncio"] = Field(
         default="uvloop",
         description="Event loop of the gateway and the worker (`asyncio`: the standard one).",
@@ -355,3 +361,8 @@ class WagenSettings(BaseSettings):
     genesys: GenesysClientSettings = GenesysClientSettings()
     media: MediaSettings = MediaSettings()
     pacing: PacingSettings = PacingSettings()
+
+    @property
+    def development(self) -> bool:
+        """Whether dev secrets are acceptable: ``WAGEN_ENVIRONMENT=development`` or sandbox mode."""
+        return self.environment == "development" or self.sandbox

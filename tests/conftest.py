@@ -12,6 +12,10 @@ import pytest
 from pipeline.settings import WagenSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The suite runs on the local stack with its built-in dev secrets, and so does every process
+# it starts (they inherit this environment): development, unless a test says otherwise.
+os.environ.setdefault("WAGEN_ENVIRONMENT", "development")
 INTEGRATION_DIR = REPO_ROOT / "tests" / "integration"
 
 
