@@ -12,6 +12,7 @@ running open.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from typing import Final
 from urllib.parse import urlsplit
@@ -39,8 +40,11 @@ def _secrets_we_choose(settings: WagenSettings) -> Iterator[tuple[str, SecretStr
     yield "WAGEN_MEDIA_LINK_SECRET", settings.media.link_secret
     yield "WAGEN_TENANCY_KEY_PEPPER", settings.tenancy.key_pepper
     yield "WAGEN_ADMIN_TOKEN", settings.admin.token
+    yield "WAGEN_METRICS_TOKEN", settings.metrics.token
     if settings.jwt.algorithm == "HS256":
         yield "WAGEN_JWT_SECRET", settings.jwt.secret
+    if settings.admin.jwt_algorithm == "HS256":
+        yield "WAGEN_ADMIN_JWT_SECRET", settings.admin.jwt_secret
 
 
 def _built_in(settings: WagenSettings) -> Iterator[tuple[str, SecretStr, str]]:
@@ -75,6 +79,16 @@ def production_problems(settings: WagenSettings) -> list[str]:
                 f"{name} is {length} characters long: production needs at least "
                 f"{MIN_SECRET_CHARS} (e.g. `openssl rand -base64 32`)"
             )
+    admin_key, tenant_key = settings.admin.jwt_secret, settings.jwt.secret
+    if (
+        admin_key is not None
+        and tenant_key is not None
+        and hmac.compare_digest(admin_key.get_secret_value(), tenant_key.get_secret_value())
+    ):
+        name = "WAGEN_ADMIN_JWT_SECRET"
+        problems[name] = (
+            f"{name} equals WAGEN_JWT_SECRET: whoever mints tenant tokens could mint admin ones"
+        )
     dsn = settings.postgres.dsn.get_secret_value()
     if urlsplit(dsn).password == DEV_DATABASE_PASSWORD:
         problems["WAGEN_POSTGRES_DSN"] = (

@@ -70,6 +70,13 @@ def test_a_short_secret_is_refused(monkeypatch: pytest.MonkeyPatch, name: str) -
     assert short not in problems[0]
 
 
+def test_one_key_for_admin_and_tenant_jwts_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = {"WAGEN_JWT_SECRET": STRONG + "-jwt", "WAGEN_ADMIN_JWT_SECRET": STRONG + "-jwt"}
+    problems = production_problems(_settings(monkeypatch, **FIT, **shared))
+    assert _named(problems) == ["WAGEN_ADMIN_JWT_SECRET"]
+    assert "WAGEN_JWT_SECRET" in problems[0]
+
+
 def test_the_dev_database_password_is_refused_on_any_host(monkeypatch: pytest.MonkeyPatch) -> None:
     compose_dsn = "postgresql://wagen:wagen@postgres:5432/wagen"
     problems = production_problems(

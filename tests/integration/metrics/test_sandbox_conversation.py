@@ -87,6 +87,7 @@ class Gateway:
     """A running ``wagen gateway`` process."""
 
     url: str
+    metrics_url: str
     process: WagenProcess
 
 
@@ -103,7 +104,12 @@ async def gateway(
 ) -> AsyncIterator[Gateway]:
     """``wagen gateway`` on a free port, on the test's stores, once ``/healthz`` answers."""
     port = free_port()
-    env = {**workers.env(unique_name), "WAGEN_GATEWAY_PORT": str(port)}
+    metrics_port = free_port()
+    env = {
+        **workers.env(unique_name),
+        "WAGEN_GATEWAY_PORT": str(port),
+        "WAGEN_GATEWAY_METRICS_PORT": str(metrics_port),
+    }
     process = wagen("gateway", env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -118,7 +124,7 @@ async def gateway(
                 except aiohttp.ClientConnectionError:
                     pass
                 await asyncio.sleep(0.2)
-        yield Gateway(url, process)
+        yield Gateway(url, f"http://127.0.0.1:{metrics_port}", process)
         process.send_signal(signal.SIGTERM)
         output, _ = await asyncio.to_thread(process.communicate, timeout=30)
         assert process.returncode == 0, output[-4000:]
@@ -263,7 +269,7 @@ async def test_a_conversation_is_counted_by_the_gateway_and_the_worker(
 
     # The gateway: every webhook received, the forged one refused as such, the unknown
     # tenant's under "_unknown" (a made-up path mints no series), each stored one produced.
-    front = await scrape(http, f"{gateway.url}/metrics")
+    front = await scrape(http, f"{gateway.metrics_url}/metrics")
     assert front.value("wagen_webhooks_received_total", source="meta", tenant=me) == MESSAGES + 1
     assert front.value("wagen_webhooks_received_total", source="genesys", tenant=me) == 1
     assert (
