@@ -142,6 +142,12 @@ class AuthThrottle:
             self._remember(keys, blocked_ms)
             raise self._throttled(scope, blocked_ms / 1000)
 
+    def check_here(self, scope: Scope, address: str) -> None:
+        """Like :meth:`check` from what this process has seen only: no Redis call."""
+        wait_s = self._locally_blocked_s(self._keys(address, None))
+        if wait_s > 0:
+            raise self._throttled(scope, wait_s)
+
     async def failed(self, scope: Scope, address: str, key_prefix: str | None = None) -> None:
         """Count one failure; raise ``AuthThrottledError`` if that reaches the limit."""
         self._observer.auth_failed(scope)

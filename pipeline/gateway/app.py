@@ -18,12 +18,14 @@ from pipeline.gateway.keys import (
     PRODUCER_KEY,
     RESOURCES_KEY,
     SETTINGS_KEY,
+    TENANT_CHANGES_KEY,
     TENANT_SECRETS_KEY,
 )
 from pipeline.gateway.malformed_requests import thin_malformed_request_logs
 from pipeline.gateway.media import add_media_routes
 from pipeline.gateway.readiness import dependency_checks
 from pipeline.gateway.server import serve
+from pipeline.gateway.tenant_changes import TenantChangeListener, listening
 from pipeline.gateway.tenant_secrets import TenantSecrets
 from pipeline.gateway.webhooks import add_webhook_routes
 from pipeline.kafka.producer import EventProducer
@@ -60,21 +62,28 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _ingress_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
     tenancy = app[TENANCY_KEY]
-    app[TENANT_SECRETS_KEY] = TenantSecrets(
+    secrets = TenantSecrets(
         tenancy.tenants,
         tenancy.credentials,
         tenancy.numbers,
         PlatformSecrets(app[RESOURCES_KEY].vault, settings.vault),
         settings.gateway.secrets_ttl_s,
+        settings.gateway.secret_reread_interval_s,
     )
+    app[TENANT_SECRETS_KEY] = secrets
     producer = EventProducer(
         settings.kafka,
         publish_timeout_s=settings.gateway.publish_timeout_s,
         max_request_bytes=settings.gateway.max_body_bytes,
     )
     app[PRODUCER_KEY] = producer
+    changes = TenantChangeListener(
+        settings.postgres, secrets.tenant_changed, secrets.everything_changed
+    )
+    app[TENANT_CHANGES_KEY] = changes
     try:
-        yield
+        async with listening(changes):
+            yield
     finally:
         await producer.stop()
 
