@@ -25,12 +25,15 @@ at 429 on the API routes.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
 from typing import Final, Literal, Protocol
 
+import redis.exceptions
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from tenancy.errors import AuthThrottledError
 from tenancy.settings import TenancySettings
@@ -68,6 +71,9 @@ return blocked_ms
 """The longest block (ms) any key is under, else 0; counts nothing."""
 
 _LOCAL_BLOCKS_MAX: Final = 10_000
+_WARN_EVERY_S: Final = 60.0
+
+log = logging.getLogger(__name__)
 
 
 class AuthObserver(Protocol):
@@ -106,6 +112,7 @@ class AuthThrottle:
         self._observer = observer or _Unobserved()
         self._clock = clock
         self._local: dict[str, float] = {}
+        self._warned_at = -_WARN_EVERY_S
 
     def _keys(self, address: str, key_prefix: str | None) -> list[str]:
         keys = [f"{self._prefix}addr:{address}"]
@@ -131,13 +138,28 @@ class AuthThrottle:
         self._observer.auth_throttled(scope)
         return AuthThrottledError(retry_after_s=max(1, math.ceil(wait_s)))
 
+    async def _run(self, script: AsyncScript, keys: list[str], args: list[float]) -> int:
+        """The script's answer; 0 (nothing blocked) while Redis is unreachable: the throttle
+        is a second line of defence, and the credential checks hold without it."""
+        try:
+            return int(await script(keys=keys, args=args))
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            now = self._clock()
+            if now - self._warned_at >= _WARN_EVERY_S:
+                self._warned_at = now
+                log.warning(
+                    "failed-authentication throttle off: Redis unreachable",
+                    extra={"error": type(exc).__name__},
+                )
+            return 0
+
     async def check(self, scope: Scope, address: str, key_prefix: str | None = None) -> None:
         """Raise ``AuthThrottledError`` if the client or the key prefix is blocked now."""
         keys = self._keys(address, key_prefix)
         local = self._locally_blocked_s(keys)
         if local > 0:
             raise self._throttled(scope, local)
-        blocked_ms = int(await self._blocked(keys=keys, args=[self._limit]))
+        blocked_ms = await self._run(self._blocked, keys, [self._limit])
         if blocked_ms > 0:
             self._remember(keys, blocked_ms)
             raise self._throttled(scope, blocked_ms / 1000)
@@ -152,7 +174,7 @@ class AuthThrottle:
         """Count one failure; raise ``AuthThrottledError`` if that reaches the limit."""
         self._observer.auth_failed(scope)
         keys = self._keys(address, key_prefix)
-        blocked_ms = int(await self._failed(keys=keys, args=[self._window_ms, self._limit]))
+        blocked_ms = await self._run(self._failed, keys, [self._window_ms, self._limit])
         if blocked_ms > 0:
             self._remember(keys, blocked_ms)
             raise self._throttled(scope, blocked_ms / 1000)

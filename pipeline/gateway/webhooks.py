@@ -62,9 +62,14 @@ async def meta_handshake(request: web.Request) -> web.Response:
     secrets = secrets_of(request)
     tenant = await secrets.tenant(tenant_id)
     token = await secrets.verify_token(tenant_id) if tenant is not None else None
-    challenge = verify_handshake(_query(request), token or _DECOY_SECRET, tenant_id=tenant_id)
-    if tenant is None or token is None:  # the decoy matched: nobody's token, never a pass
-        raise MetaHandshakeError(HandshakeRejection.TOKEN, tenant_id=tenant_id)
+    try:
+        challenge = verify_handshake(_query(request), token or _DECOY_SECRET, tenant_id=tenant_id)
+        if tenant is None or token is None:  # the decoy matched: nobody's token, never a pass
+            raise MetaHandshakeError(HandshakeRejection.TOKEN, tenant_id=tenant_id)
+    except MetaHandshakeError as exc:
+        if exc.rejection is HandshakeRejection.TOKEN:  # a guess of the verify token
+            await services(request).auth_throttle.failed("webhook", client_address(request))
+        raise
     if tenant.status != "active":
         raise TenantSuspendedError(f"tenant {tenant_id!r} is suspended", tenant_id=tenant_id)
     return web.Response(text=challenge, content_type="text/plain")
