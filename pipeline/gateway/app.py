@@ -18,7 +18,6 @@ from pipeline.gateway.keys import (
     PRODUCER_KEY,
     RESOURCES_KEY,
     SETTINGS_KEY,
-    TENANT_CHANGES_KEY,
     TENANT_SECRETS_KEY,
 )
 from pipeline.gateway.malformed_requests import thin_malformed_request_logs
@@ -80,7 +79,6 @@ async def _ingress_ctx(app: web.Application) -> AsyncIterator[None]:
     changes = TenantChangeListener(
         settings.postgres, secrets.tenant_changed, secrets.everything_changed
     )
-    app[TENANT_CHANGES_KEY] = changes
     try:
         async with listening(changes):
             yield

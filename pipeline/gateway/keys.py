@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from pipeline.gateway.readiness import Check
-from pipeline.gateway.tenant_changes import TenantChangeListener
 from pipeline.gateway.tenant_secrets import TenantSecrets
 from pipeline.kafka.producer import EventProducer
 from pipeline.runtime.resources import Resources
@@ -16,4 +15,3 @@ RESOURCES_KEY = web.AppKey("resources", Resources)
 CHECKS_KEY = web.AppKey("readiness_checks", dict[str, Check])
 PRODUCER_KEY = web.AppKey("producer", EventProducer)
 TENANT_SECRETS_KEY = web.AppKey("tenant_secrets", TenantSecrets)
-TENANT_CHANGES_KEY = web.AppKey("tenant_changes", TenantChangeListener)

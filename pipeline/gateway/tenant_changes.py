@@ -56,8 +56,6 @@ class TenantChangeListener:
         self._changed = changed
         self._missed = missed
         self._ping_s = ping_s
-        self.listening = asyncio.Event()
-        """Set while subscribed (tests wait for it)."""
 
     def _announced(
         self,
@@ -80,7 +78,6 @@ class TenantChangeListener:
         try:
             await conn.add_listener(CHANNEL, self._announced)
             self._missed()  # whatever changed while nobody listened
-            self.listening.set()
             log.info("listening for tenant changes", extra={"dsn": self._settings.dsn_for_logs})
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
@@ -88,7 +85,6 @@ class TenantChangeListener:
                 if not lost.is_set():
                     await conn.fetchval("SELECT 1", timeout=self._settings.command_timeout_s)
         finally:
-            self.listening.clear()
             with contextlib.suppress(*_FAILURES):
                 await asyncio.shield(conn.close(timeout=2))
             if not conn.is_closed():
