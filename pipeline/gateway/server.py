@@ -37,6 +37,12 @@ _REQUEST_TIMEOUT: Final = (
 )
 
 
+KEEPALIVE_TIMEOUT_S: Final = 75.0
+"""Idle time of a kept-alive connection before it is closed: aiohttp's ``run_app`` default,
+longer than common load balancers' idle timeouts (60 s), so they never reuse a connection
+the gateway is closing."""
+
+
 class HeaderDeadlineHandler(RequestHandler):
     """aiohttp's connection handler, closing a connection whose first request's headers do
     not arrive within ``header_timeout_s`` (with a 408, as nginx does)."""
@@ -95,6 +101,7 @@ class HeaderDeadlineSite(web.BaseSite):
                 server,
                 loop=asyncio.get_running_loop(),
                 header_timeout_s=self._header_timeout_s,
+                keepalive_timeout=KEEPALIVE_TIMEOUT_S,
                 access_log=None,
             )
 
