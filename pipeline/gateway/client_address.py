@@ -46,6 +46,8 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 def client_address(peer: str | None, forwarded: Sequence[str], trusted: Sequence[Network]) -> str:
     """The client's address given the TCP ``peer`` and every ``X-Forwarded-For`` header."""
+    if not trusted:
+        return peer or "unknown"  # the usual case, on every request: nothing to parse
     hop = _ip(peer or "")
     if hop is None:
         return peer or "unknown"
