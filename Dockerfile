@@ -56,7 +56,7 @@ COPY --from=builder /opt/venv /opt/venv
 
 # Faust keeps its data directory (`<app id>-data`) in the working directory: it must be
 # writable by the wagen user (an emptyDir in Kubernetes, where the root filesystem is
-# read-only). In a container the gateway and the worker's /metrics must listen beyond
+# read-only). In a container the gateway and both metrics listeners must listen beyond
 # loopback (probes and scrapes come from outside the container).
 WORKDIR /var/lib/wagen
 ENV PATH=/opt/venv/bin:$PATH \
@@ -64,21 +64,24 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     WAGEN_GATEWAY_HOST=0.0.0.0 \
     WAGEN_GATEWAY_PORT=8080 \
+    WAGEN_GATEWAY_METRICS_HOST=0.0.0.0 \
+    WAGEN_GATEWAY_METRICS_PORT=8082 \
     WAGEN_WORKER_METRICS_HOST=0.0.0.0 \
     WAGEN_WORKER_METRICS_PORT=8081 \
     WAGEN_LOG_JSON_LINES=true
 
 USER 10001:10001
-# 8080: the gateway (webhooks, APIs, /healthz, /readyz, /metrics); 8081: the worker's /metrics.
-EXPOSE 8080 8081
+# 8080: the gateway (webhooks, APIs, /healthz, /readyz); 8082: the gateway's /metrics;
+# 8081: the worker's /metrics and /healthz.
+EXPOSE 8080 8081 8082
 
 # Liveness, by the role the container was started with (PID 1's arguments): the gateway's
-# /healthz, the worker's /metrics (its one endpoint, served from the Faust app's event loop);
+# /healthz, the worker's /healthz (beside its /metrics, served from the Faust app's event loop);
 # a CLI container passes without a request. Neither route touches a dependency, so an outage
 # of Kafka or PostgreSQL never marks every container unhealthy at once. Kubernetes ignores
 # HEALTHCHECK and uses the probes in deploy/k8s/ instead.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["python", "-c", "import os, sys, urllib.request; args = open('/proc/1/cmdline', 'rb').read().split(b'\\0'); url = ('http://127.0.0.1:' + os.environ.get('WAGEN_GATEWAY_PORT', '8080') + '/healthz') if b'gateway' in args else ('http://127.0.0.1:' + os.environ.get('WAGEN_WORKER_METRICS_PORT', '8081') + '/metrics') if b'worker' in args else None; sys.exit(0) if url is None else urllib.request.urlopen(url, timeout=4).close()"]
+  CMD ["python", "-c", "import os, sys, urllib.request; args = open('/proc/1/cmdline', 'rb').read().split(b'\\0'); url = ('http://127.0.0.1:' + os.environ.get('WAGEN_GATEWAY_PORT', '8080') + '/healthz') if b'gateway' in args else ('http://127.0.0.1:' + os.environ.get('WAGEN_WORKER_METRICS_PORT', '8081') + '/healthz') if b'worker' in args else None; sys.exit(0) if url is None else urllib.request.urlopen(url, timeout=4).close()"]
 
 ENTRYPOINT ["wagen"]
 CMD ["gateway"]

@@ -39,8 +39,10 @@ migrate: venv stack-up ## Apply database migrations and create the Kafka topics
 	$(BIN)/wagen db migrate
 	$(BIN)/wagen topics ensure
 
+# The local stack's built-in dev secrets are accepted only in development (production refuses
+# them at start): `make run` and `make bench` run on the local stack, so they say so.
 run: migrate ## Local stack + simulators + gateway + worker, sandbox mode (Ctrl-C stops them)
-	WAGEN_SANDBOX=$(SANDBOX) $(BIN)/wagen run
+	WAGEN_ENVIRONMENT=development WAGEN_SANDBOX=$(SANDBOX) $(BIN)/wagen run
 
 # py-spy (the bench extra) profiles the hot path during `make bench`.
 $(BIN)/.bench-installed: $(BIN)/.installed
@@ -48,7 +50,7 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 	@touch $@
 
 bench: migrate $(BIN)/.bench-installed ## Benchmarks into bench/results/ (BENCH_ARGS='--preset quick' for a short run)
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	WAGEN_ENVIRONMENT=development $(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check .

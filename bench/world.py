@@ -86,8 +86,10 @@ class World:
             "WAGEN_PACING_GENESYS_OVERRIDES": json.dumps(overrides),
             "WAGEN_PACING_META_PER_SECOND": "1000000",
             "WAGEN_WORKER_NEW_GROUP_OFFSET": "latest",
-            # Several workers share this host: each picks a free port for /metrics.
+            # Several workers (and gateways) share this host: each picks a free port for
+            # its /metrics listener.
             "WAGEN_WORKER_METRICS_PORT": "0",
+            "WAGEN_GATEWAY_METRICS_PORT": "0",
             **extra,
         }
 

@@ -7,9 +7,10 @@ down; nothing imports a global instance.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.settings import GenesysClientSettings, MetaClientSettings
@@ -79,6 +80,41 @@ class GatewaySettings(BaseModel):
         description="Longest wait for a request body to arrive in full (408 after: slow "
         "clients do not hold connections).",
     )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest wait for a new connection's request headers (408 and closed "
+        "after: slow-header clients do not hold connections).",
+    )
+    secret_reread_interval_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="After a signature fails, a tenant's secret is re-read from Vault (a "
+        "rotation) at most once per this interval, so bad webhooks cannot hammer Vault.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or CIDRs of load balancers whose "
+        "X-Forwarded-For names the client (for the failed-auth throttle); empty: the TCP peer.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address of the gateway's own /metrics listener (never the public port).",
+    )
+    metrics_port: int = Field(
+        default=8082,
+        ge=0,
+        le=65535,
+        description="Port of the gateway's /metrics listener; 0 picks a free one (logged).",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _are_networks(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                ipaddress.ip_network(part, strict=False)  # ValueError names the bad entry
+        return value
 
 
 class WorkerSettings(BaseModel):
@@ -293,6 +329,11 @@ class MetricsSettings(BaseModel):
         description="Label series with the tenant id; false folds every tenant into `_all` "
         "(for very many tenants).",
     )
+    token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token the /metrics listeners of the gateway and the worker require "
+        "when set (their /healthz stays open for probes).",
+    )
 
 
 class LogSettings(BaseModel):
@@ -334,6 +375,12 @@ class WagenSettings(BaseSettings):
         default=False,
         description="Run against the local simulators with a demo tenant (`make run` sets it).",
     )
+    environment: Literal["production", "development"] = Field(
+        default="production",
+        description="`development` lets the gateway and the worker start with the built-in dev "
+        "secrets (`make run`, Compose, the tests; sandbox mode implies it); `production` refuses "
+        "them and too-short secrets, one line per setting.",
+    )
     event_loop: Literal["uvloop", "asyncio"] = Field(
         default="uvloop",
         description="Event loop of the gateway and the worker (`asyncio`: the standard one).",
@@ -355,3 +402,8 @@ class WagenSettings(BaseSettings):
     genesys: GenesysClientSettings = GenesysClientSettings()
     media: MediaSettings = MediaSettings()
     pacing: PacingSettings = PacingSettings()
+
+    @property
+    def development(self) -> bool:
+        """Whether dev secrets are acceptable: ``WAGEN_ENVIRONMENT=development`` or sandbox mode."""
+        return self.environment == "development" or self.sandbox

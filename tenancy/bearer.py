@@ -3,6 +3,10 @@
 The algorithm is fixed by configuration (never read from the token header), which rules out
 the ``alg: none`` and RS256-to-HS256 key-confusion attacks. ``exp`` is required; ``nbf``,
 ``iss`` and ``aud`` are checked (the last two when configured).
+
+Admin and tenant tokens are verified apart (:func:`admin_jwt_settings`): admin tokens with
+their own key (``WAGEN_ADMIN_JWT_*``) and a required audience, so neither a tenant token nor
+whoever can mint tenant tokens (a tenant-facing identity provider) reaches the admin API.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 import jwt
 
 from tenancy.errors import AuthenticationError
-from tenancy.settings import JwtSettings
+from tenancy.settings import AdminSettings, JwtSettings
 
 
 @dataclass(frozen=True)
@@ -89,3 +93,17 @@ class JwtVerifier:
             if isinstance(roles, list)
             else frozenset(),
         )
+
+
+def admin_jwt_settings(admin: AdminSettings, tenant: JwtSettings) -> JwtSettings:
+    """How admin JWTs are verified: the admin key and audience, the shared claim names."""
+    return JwtSettings(
+        algorithm=admin.jwt_algorithm,
+        secret=admin.jwt_secret,
+        public_key_file=admin.jwt_public_key_file,
+        jwks_file=admin.jwt_jwks_file,
+        issuer=admin.jwt_issuer,
+        audience=admin.jwt_audience,
+        role_claim=tenant.role_claim,
+        leeway_s=tenant.leeway_s,
+    )

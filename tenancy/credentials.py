@@ -13,8 +13,9 @@ import json
 from typing import Any, Literal
 
 import asyncpg
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
+from connectors.genesys.regions import UnknownRegionError, region_domain
 from tenancy.apikeys import KeyHasher
 from tenancy.audit import Actor, record
 from tenancy.db.scope import tenant_tx
@@ -26,6 +27,8 @@ from tenancy.vault import KvVersion, VaultClient
 
 CredentialType = Literal["meta", "genesys"]
 CREDENTIAL_TYPES: tuple[CredentialType, ...] = ("meta", "genesys")
+WRITING = "writing"
+"""Validation context key set by :func:`validate_credentials` (checks for new values only)."""
 
 
 class _Credentials(ApiModel):
@@ -47,9 +50,27 @@ class GenesysCredentials(_Credentials):
 
     client_id: str = Field(min_length=1, max_length=200)
     client_secret: str = Field(min_length=1, max_length=500)
-    region: str = Field(pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)+$", max_length=100)
+    region: str = Field(min_length=1, max_length=100)
     integration_id: str = Field(min_length=1, max_length=200)
     outbound_webhook_secret: str = Field(min_length=1, max_length=500)
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str, info: ValidationInfo) -> str:
+        """At write time, only a known region name (``eu-west-1``) or domain
+        (``mypurecloud.ie``): the client secret is sent to that region's login host, so an
+        arbitrary host must never be stored. Stored values are read back as they are (the
+        worker refuses an unknown one when it resolves the hosts)."""
+        if not (info.context or {}).get(WRITING):
+            return value
+        try:
+            region_domain(value)
+        except UnknownRegionError:
+            raise ValueError(
+                "not a Genesys Cloud region: give a region name such as eu-west-1 "
+                "or its domain such as mypurecloud.ie"
+            ) from None
+        return value.strip().lower()
 
 
 MODELS: dict[CredentialType, type[_Credentials]] = {
@@ -61,7 +82,7 @@ MODELS: dict[CredentialType, type[_Credentials]] = {
 def validate_credentials(kind: CredentialType, data: dict[str, Any]) -> _Credentials:
     """Parse by type; errors name fields and problems, never the values given."""
     try:
-        return MODELS[kind].model_validate(data)
+        return MODELS[kind].model_validate(data, context={WRITING: True})
     except ValidationError as exc:
         errors = exc.errors(include_input=False, include_url=False, include_context=False)
         raise InvalidRequestError(f"invalid {kind} credentials", errors=list(errors)) from None

@@ -98,6 +98,24 @@ class RateLimitedError(TenancyError):
         return {"limit": self.limit, "retryAfter": self.retry_after_s}
 
 
+class AuthThrottledError(TenancyError):
+    """Too many failed authentications lately from this client address (or for this API key).
+
+    No tenant: the caller has not proved who it is.
+    """
+
+    retriable = True
+    code = "auth_throttled"
+
+    def __init__(self, *, retry_after_s: int) -> None:
+        super().__init__(f"too many failed authentication attempts; retry after {retry_after_s}s")
+        self.retry_after_s = retry_after_s
+
+    def public_details(self) -> dict[str, Any]:
+        """The wait, also sent as ``Retry-After``."""
+        return {"retryAfter": self.retry_after_s}
+
+
 class QuotaExceededError(TenancyError):
     """The tenant used its plan's messages for this calendar month."""
 

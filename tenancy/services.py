@@ -17,7 +17,8 @@ from redis.asyncio import Redis
 
 from tenancy.apikeys import ApiKeyService, KeyHasher
 from tenancy.audit import Actor
-from tenancy.bearer import JwtVerifier
+from tenancy.auth_throttle import AuthObserver, AuthThrottle
+from tenancy.bearer import JwtVerifier, admin_jwt_settings
 from tenancy.credentials import CredentialService
 from tenancy.phone_numbers import PhoneNumberIndex
 from tenancy.quota import QuotaService
@@ -51,6 +52,8 @@ class Tenancy:
     quota: QuotaService
     rate_limiter: RateLimiter
     jwt: JwtVerifier
+    admin_jwt: JwtVerifier
+    auth_throttle: AuthThrottle
 
     def plan_limit(self, plan: str) -> int | None:
         """Monthly messages of a plan (None: unlimited or not configured)."""
@@ -79,7 +82,12 @@ class Tenancy:
 
 
 def build_tenancy(
-    config: TenancyConfig, pool: asyncpg.Pool, redis: Redis, vault: VaultClient
+    config: TenancyConfig,
+    pool: asyncpg.Pool,
+    redis: Redis,
+    vault: VaultClient,
+    *,
+    auth_observer: AuthObserver | None = None,
 ) -> Tenancy:
     """Wire the services; opens nothing (the clients belong to the caller)."""
     hasher = KeyHasher(config.tenancy.key_pepper)
@@ -95,6 +103,8 @@ def build_tenancy(
         quota=QuotaService(pool, redis, config.tenancy),
         rate_limiter=RateLimiter(redis, prefix),
         jwt=JwtVerifier(config.jwt),
+        admin_jwt=JwtVerifier(admin_jwt_settings(config.admin, config.jwt)),
+        auth_throttle=AuthThrottle(redis, config.tenancy, auth_observer),
     )
 
 

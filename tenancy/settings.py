@@ -158,6 +158,15 @@ class TenancySettings(BaseModel):
     redis_prefix: str = Field(
         default="wagen:", description="Prefix of every Redis key tenancy writes (buckets, quotas)."
     )
+    auth_failure_limit: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications (keys, tokens, JWTs, webhook signatures) a client "
+        "address, or an API-key prefix, may make per window; then 429 until the window ends.",
+    )
+    auth_failure_window_s: float = Field(
+        default=300.0, gt=0, description="Window of the failed-authentication counters."
+    )
 
     @field_validator("base_domain")
     @classmethod
@@ -182,6 +191,28 @@ class AdminSettings(BaseModel):
     )
     jwt_role: str = Field(
         default="wagen-admin", description="Role an admin JWT carries in its role claim."
+    )
+    jwt_algorithm: Literal["HS256", "RS256"] = Field(
+        default="HS256", description="The one algorithm accepted for admin JWTs."
+    )
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 key of admin JWTs, apart from tenant JWTs' key; unset (with no "
+        "key file) turns admin JWTs off.",
+    )
+    jwt_public_key_file: Path | None = Field(
+        default=None, description="RS256 PEM public key file of admin JWTs."
+    )
+    jwt_jwks_file: Path | None = Field(
+        default=None, description="RS256 JWKS file of admin JWTs; the token's `kid` picks the key."
+    )
+    jwt_issuer: str | None = Field(
+        default=None, description="Required `iss` of admin JWTs when set."
+    )
+    jwt_audience: str = Field(
+        default="wagen-admin",
+        min_length=1,
+        description="Required `aud` of every admin JWT, so no tenant token passes for one.",
     )
 
 

@@ -12,6 +12,13 @@ import pytest
 from pipeline.settings import WagenSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The suite runs on the local stack with its built-in dev secrets, and so does every process
+# it starts (they inherit this environment): development, unless a test says otherwise.
+os.environ.setdefault("WAGEN_ENVIRONMENT", "development")
+# Gateways started by tests pick a free metrics port unless a test names one (several run
+# side by side on one machine).
+os.environ.setdefault("WAGEN_GATEWAY_METRICS_PORT", "0")
 INTEGRATION_DIR = REPO_ROOT / "tests" / "integration"
 
 

@@ -8,7 +8,23 @@ import click
 
 from pipeline.cli.settings_doc import settings_table
 from pipeline.runtime.event_loop import install as install_event_loop
+from pipeline.runtime.production import production_problems
 from pipeline.settings import WagenSettings
+
+
+def refuse_unfit_for_production(settings: WagenSettings) -> None:
+    """Exit with one line per offending setting unless ``settings`` may serve traffic."""
+    problems = production_problems(settings)
+    if not problems:
+        return
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    click.echo(
+        "error: refusing to start with WAGEN_ENVIRONMENT=production; on a development machine "
+        "set WAGEN_ENVIRONMENT=development",
+        err=True,
+    )
+    sys.exit(2)
 
 
 @click.command()
@@ -17,6 +33,7 @@ def gateway(settings: WagenSettings) -> None:
     """Serve webhooks, tenant APIs, /healthz and /readyz."""
     from pipeline.gateway.app import run_gateway
 
+    refuse_unfit_for_production(settings)
     install_event_loop(settings.event_loop)
     run_gateway(settings)
 
@@ -27,6 +44,7 @@ def worker(settings: WagenSettings) -> None:
     """Run the Faust worker (joins the consumer group named by WAGEN_WORKER_APP_ID)."""
     from pipeline.worker.app import run_worker
 
+    refuse_unfit_for_production(settings)
     install_event_loop(settings.event_loop)
     run_worker(settings)
 
@@ -40,6 +58,7 @@ def run(settings: WagenSettings) -> None:
     """
     from pipeline.runtime.supervisor import run_all
 
+    refuse_unfit_for_production(settings)
     if not settings.sandbox:
         sys.exit(run_all())
     from pipeline.runtime.sandbox_mode import bootstrap_demo_tenant, instructions, simulator_env

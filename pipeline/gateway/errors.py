@@ -22,6 +22,7 @@ from pipeline.metrics import record as metrics
 from schemas.errors import WagenError
 from tenancy.errors import (
     AuthenticationError,
+    AuthThrottledError,
     ConflictError,
     ForbiddenError,
     InvalidRequestError,
@@ -43,6 +44,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     ConflictError: 409,
     RateLimitedError: 429,
     QuotaExceededError: 429,
+    AuthThrottledError: 429,
     VaultUnavailableError: 503,
     SignatureError: 401,
     # Meta's documented answer to a wrong verify token on the GET handshake.
@@ -103,6 +105,8 @@ def _from_wagen(exc: WagenError, rid: str) -> web.Response:
         metrics.request_throttled(exc)
         response.headers["Retry-After"] = str(exc.retry_after_s)
         response.headers["X-RateLimit-Limit"] = str(exc.limit)
+    elif isinstance(exc, AuthThrottledError):  # counted where it is raised (auth_throttle)
+        response.headers["Retry-After"] = str(exc.retry_after_s)
     return response
 
 

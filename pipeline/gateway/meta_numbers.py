@@ -41,6 +41,11 @@ def decode(raw: bytes) -> Any:
         return None
 
 
+def count_changes(body: Any) -> int:
+    """How many changes (``entry[].changes[]``) the body holds, with a number or without."""
+    return len(_changes(body))
+
+
 def business_numbers(body: Any) -> set[str]:
     """Every ``phone_number_id`` the body's changes name."""
     return {number for _, _, number in _changes(body) if number is not None}

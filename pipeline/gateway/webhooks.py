@@ -11,25 +11,29 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from secrets import token_urlsafe
+from typing import Final, Literal
 
 from aiohttp import web
 
-from connectors.errors import SignatureMismatchError
+from connectors.errors import SIGNATURE_ERRORS, SignatureFailure
+from connectors.meta.errors import HandshakeRejection, MetaHandshakeError
 from connectors.meta.handshake import verify_handshake
-from connectors.signatures import SIGNATURE_HEADER, verify_genesys_signature, verify_meta_signature
+from connectors.signatures import (
+    GENESYS_SIGNATURE,
+    META_SIGNATURE,
+    SIGNATURE_HEADER,
+    SignatureScheme,
+)
 from pipeline.gateway.keys import PRODUCER_KEY, TENANT_SECRETS_KEY
-from pipeline.gateway.meta_numbers import business_numbers, decode, split_by_owner
-from pipeline.gateway.tenant_secrets import TenantSecrets
+from pipeline.gateway.meta_numbers import business_numbers, count_changes, decode, split_by_owner
+from pipeline.gateway.tenant_secrets import SecretKind, TenantSecrets
 from pipeline.kafka.topics import GENESYS_WEBHOOKS, WA_WEBHOOKS, WA_WEBHOOKS_QUARANTINE
 from pipeline.metrics import record as metrics
 from pipeline.metrics.ingress import counted, tenant_verified
-from tenancy.errors import (
-    ForbiddenError,
-    InvalidRequestError,
-    TenantNotFoundError,
-    TenantSuspendedError,
-)
-from tenancy.http.context import request_id
+from tenancy.errors import ForbiddenError, InvalidRequestError, TenantSuspendedError
+from tenancy.http.context import client_address, request_id, services
+from tenancy.http.json_body import unstorable_reason
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +44,39 @@ class PhoneNumberNotOwnedError(ForbiddenError):
     code = "phone_number_not_owned"
 
 
+class NoChangesError(InvalidRequestError):
+    """A signed shared-app body names no change at all, so there is nothing to deliver."""
+
+    code = "no_changes"
+
+
+# Checked against when a tenant has no secret (unknown, deleted, no credentials): every
+# refusal without a valid signature then takes the same path and answers the same.
+_DECOY_SECRET: Final = token_urlsafe(32)
+
+
 async def meta_handshake(request: web.Request) -> web.Response:
-    """Meta's GET subscription check: echo the challenge for our verify token, else 403."""
+    """Meta's GET subscription check: echo the challenge for our verify token, else 403 (the
+    same 403 for an unknown tenant, one without Meta credentials, and a wrong token)."""
     tenant_id = request.match_info["tenant"]
-    secrets = request.app[TENANT_SECRETS_KEY]
-    await secrets.active_tenant(tenant_id)
-    credentials = await secrets.meta(tenant_id)
-    challenge = verify_handshake(request.query, credentials.verify_token, tenant_id=tenant_id)
+    secrets = secrets_of(request)
+    tenant = await secrets.tenant(tenant_id)
+    token = await secrets.verify_token(tenant_id) if tenant is not None else None
+    try:
+        challenge = verify_handshake(_query(request), token or _DECOY_SECRET, tenant_id=tenant_id)
+        if tenant is None or token is None:  # the decoy matched: nobody's token, never a pass
+            raise MetaHandshakeError(HandshakeRejection.TOKEN, tenant_id=tenant_id)
+    except MetaHandshakeError as exc:
+        if exc.rejection is HandshakeRejection.TOKEN:  # a guess of the verify token
+            await services(request).auth_throttle.failed("webhook", client_address(request))
+        raise
+    if tenant.status != "active":
+        raise TenantSuspendedError(f"tenant {tenant_id!r} is suspended", tenant_id=tenant_id)
     return web.Response(text=challenge, content_type="text/plain")
 
 
 async def meta_webhook(request: web.Request) -> web.Response:
     """A tenant's Meta webhook → ``wa.webhooks``; another tenant's number → quarantine."""
-
-    async def secret(secrets: TenantSecrets, tenant_id: str) -> str:
-        return (await secrets.meta(tenant_id)).app_secret
 
     async def owned(body: bytes, tenant_id: str) -> None:
         foreign = business_numbers(decode(body)) - await secrets_of(request).owned_numbers(
@@ -68,36 +90,41 @@ async def meta_webhook(request: web.Request) -> web.Response:
                 tenant_id=tenant_id,
             )
 
-    return await _ingest(request, "meta", WA_WEBHOOKS, verify_meta_signature, secret, owned)
+    return await _ingest(request, "meta", WA_WEBHOOKS, META_SIGNATURE, owned)
 
 
 async def shared_meta_handshake(request: web.Request) -> web.Response:
     """The handshake of the operator's shared Meta app."""
     app = await secrets_of(request).shared_meta_app()
-    return web.Response(
-        text=verify_handshake(request.query, app.verify_token), content_type="text/plain"
-    )
+    challenge = verify_handshake(_query(request), app.verify_token)
+    return web.Response(text=challenge, content_type="text/plain")
+
+
+def _query(request: web.Request) -> dict[str, str]:
+    """The handshake's parameters, without any a token could not be compared with (a lone
+    surrogate cannot even be encoded): such a parameter is as good as absent."""
+    return {k: v for k, v in request.query.items() if unstorable_reason(k + v) is None}
 
 
 async def shared_meta_webhook(request: web.Request) -> web.Response:
     """The shared Meta app's webhook: each change goes to the tenant owning its number.
 
     Parts naming a number no active tenant owns are never forwarded: they are quarantined,
-    logged, and the request is refused (403), after the owned parts have been stored.
+    logged, and the request is refused (403), after the owned parts have been stored. A body
+    with no change at all is quarantined too and refused (400): "stored" would be a lie.
     """
     received_ms = time.time_ns() // 1_000_000
     secrets = secrets_of(request)
+    await secrets.shared_meta_app()  # 404 when this wagen runs none
     body = await request.read()
-    header = request.headers.get(SIGNATURE_HEADER)
-    try:
-        verify_meta_signature(body, header, [(await secrets.shared_meta_app()).app_secret])
-    except SignatureMismatchError:
-        secrets.forget_shared_app()
-        verify_meta_signature(body, header, [(await secrets.shared_meta_app()).app_secret])
+    await _verify(request, "shared-meta", "", body, META_SIGNATURE)  # the app's own key: ""
     decoded = decode(body)
     if not isinstance(decoded, dict):
         await _quarantine(request, body, "", "not_json", "")
         raise InvalidRequestError("the webhook body is not a JSON object")
+    if count_changes(decoded) == 0:
+        await _quarantine(request, body, "", "no_changes", "")
+        raise NoChangesError("the webhook body holds no change (entry[].changes[]) to deliver")
     owners = {n: await _active_owner(secrets, n) for n in business_numbers(decoded)}
     refused: list[str] = []
     for part in split_by_owner(decoded, owners):
@@ -116,13 +143,7 @@ async def shared_meta_webhook(request: web.Request) -> web.Response:
 
 async def _active_owner(secrets: TenantSecrets, number: str) -> str | None:
     owner = await secrets.number_owner(number)
-    if owner is None:
-        return None
-    try:
-        await secrets.active_tenant(owner)
-    except (TenantNotFoundError, TenantSuspendedError):
-        return None
-    return owner
+    return owner if owner is not None and await secrets.active(owner) else None
 
 
 async def _quarantine(
@@ -162,35 +183,65 @@ def secrets_of(request: web.Request) -> TenantSecrets:
 
 async def genesys_webhook(request: web.Request) -> web.Response:
     """A tenant's Genesys outbound webhook → ``genesys.webhooks``."""
+    return await _ingest(request, "genesys", GENESYS_WEBHOOKS, GENESYS_SIGNATURE)
 
-    async def secret(secrets: TenantSecrets, tenant_id: str) -> str:
-        return (await secrets.genesys(tenant_id)).outbound_webhook_secret
 
-    return await _ingest(request, "genesys", GENESYS_WEBHOOKS, verify_genesys_signature, secret)
+async def _verify(
+    request: web.Request,
+    kind: SecretKind,
+    tenant_id: str | None,
+    body: bytes,
+    scheme: SignatureScheme,
+) -> None:
+    """Pass a valid signature; else count the failure against the client and refuse it.
+
+    A mismatch may mean the secret was rotated since it was cached: the secrets are read
+    again, at most once per interval (so bad requests cannot hammer Vault). Without any
+    secret (``tenant_id`` None: unknown or deleted; or no credentials of the kind) the decoy
+    is checked instead, so every refusal takes the same path and gets the same answer.
+    """
+    secrets = secrets_of(request)
+    header = request.headers.get(SIGNATURE_HEADER)
+    accepted = [] if tenant_id is None else await secrets.secrets(kind, tenant_id)
+    failure = scheme.check(body, header, accepted or [_DECOY_SECRET])
+    if failure is SignatureFailure.MISMATCH and accepted and tenant_id is not None:
+        again = await secrets.reread(kind, tenant_id)
+        if again:
+            failure = scheme.check(body, header, again)
+    if failure is None and accepted:
+        return
+    if accepted and tenant_id and secrets.refusals_logged.allow(kind, tenant_id):
+        # A real tenant's (the metrics cannot say which: the request proved nothing).
+        log.warning(
+            "webhook signature refused",
+            extra={"tenant_id": tenant_id, "source": kind, "failure": str(failure or "mismatch")},
+        )
+    throttle = services(request).auth_throttle
+    await throttle.failed("webhook", client_address(request))  # 429 past the limit
+    raise SIGNATURE_ERRORS[failure or SignatureFailure.MISMATCH](scheme.vendor)
 
 
 async def _ingest(
     request: web.Request,
-    source: str,
+    source: Literal["meta", "genesys"],
     topic: str,
-    verify: Callable[..., None],
-    secret_of: Callable[[TenantSecrets, str], Awaitable[str]],
+    scheme: SignatureScheme,
     check: Callable[[bytes, str], Awaitable[None]] | None = None,
 ) -> web.Response:
     received_ms = time.time_ns() // 1_000_000
     tenant_id = request.match_info["tenant"]
     secrets = secrets_of(request)
-    await secrets.active_tenant(tenant_id)
-    tenant_verified(request, tenant_id)
+    if not secrets.known_here(tenant_id):
+        # A client past its failure limit costs no store lookup for a tenant not cached.
+        services(request).auth_throttle.check_here("webhook", client_address(request))
+    tenant = await secrets.tenant(tenant_id)
     body = await request.read()
     log.debug("webhook received", extra={"source": source, "bytes": len(body)})
-    header = request.headers.get(SIGNATURE_HEADER)
-    try:
-        verify(body, header, [await secret_of(secrets, tenant_id)], tenant_id=tenant_id)
-    except SignatureMismatchError:
-        # Maybe the secret was rotated since we cached it: read Vault once more.
-        secrets.forget_credentials(tenant_id)
-        verify(body, header, [await secret_of(secrets, tenant_id)], tenant_id=tenant_id)
+    await _verify(request, source, tenant_id if tenant else None, body, scheme)
+    assert tenant is not None  # _verify passes only with a tenant's own secret
+    tenant_verified(request, tenant_id)
+    if tenant.status != "active":
+        raise TenantSuspendedError(f"tenant {tenant_id!r} is suspended", tenant_id=tenant_id)
     if check is not None:
         await check(body, tenant_id)
     await _publish(request, topic, tenant_id, body, source, received_ms)

@@ -1,21 +1,25 @@
 """``GET /metrics``: the process's registry in Prometheus text (or OpenMetrics) format.
 
-The gateway adds :func:`metrics_view` to its own app (public like ``/healthz``: it carries
-counts, never secrets; keep it off the internet at the proxy if tenant ids are private).
-The worker runs no web server for Faust (``web_enabled=False``), so :class:`MetricsServer`
-serves the same view on ``WAGEN_WORKER_METRICS_HOST``/``_PORT``, as a ``mode.Service``
-started and stopped with the Faust app.
+Metrics are never on the gateway's public port: they name tenants and show traffic. Each
+process serves them on a listener of its own, :class:`MetricsServer` (the gateway on
+``WAGEN_GATEWAY_METRICS_HOST``/``_PORT``, the worker, which runs no web server for Faust,
+on ``WAGEN_WORKER_METRICS_HOST``/``_PORT``), both on loopback unless a deployment says
+otherwise, and behind ``WAGEN_METRICS_TOKEN`` (``Authorization: Bearer``) when set. The
+listener's ``/healthz`` answers without the token, for liveness probes.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Any
 
 import mode
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import REGISTRY
 from prometheus_client.exposition import choose_encoder
+from pydantic import SecretStr
 
 log = logging.getLogger(__name__)
 
@@ -26,21 +30,53 @@ async def metrics_view(request: web.Request) -> web.Response:
     return web.Response(body=encode(REGISTRY), headers={"Content-Type": content_type})
 
 
-class MetricsServer(mode.Service):
-    """Serves ``/metrics`` for the worker.
+async def _alive(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
 
-    A port already taken is logged as an error and the worker goes on without the
+
+def _token_guard(token: SecretStr) -> Middleware:
+    expected = f"Bearer {token.get_secret_value()}".encode()
+
+    @web.middleware
+    async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == "/metrics":
+            given = request.headers.get(hdrs.AUTHORIZATION, "").encode(errors="replace")
+            if not hmac.compare_digest(given, expected):
+                return web.json_response(
+                    {"error": {"code": "unauthenticated", "message": "metrics token required"}},
+                    status=401,
+                    headers={hdrs.WWW_AUTHENTICATE: "Bearer"},
+                )
+        return await handler(request)
+
+    return require_token
+
+
+def metrics_app(token: SecretStr | None = None) -> web.Application:
+    """``/metrics`` (behind ``token`` when given) and an open ``/healthz``."""
+    app = web.Application(middlewares=[_token_guard(token)] if token is not None else [])
+    app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/healthz", _alive)
+    return app
+
+
+class MetricsServer(mode.Service):
+    """Serves ``/metrics`` and ``/healthz`` of a process on a listener of their own.
+
+    A port already taken is logged as an error and the process goes on without the
     endpoint: carrying messages matters more than counting them.
 
     Args:
         host: the address to bind.
         port: the port; 0 picks a free one (logged, and in :attr:`port`).
+        token: when set, ``/metrics`` requires ``Authorization: Bearer <token>``.
     """
 
-    def __init__(self, host: str, port: int, **kwargs: Any) -> None:
+    def __init__(self, host: str, port: int, token: SecretStr | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._host = host
         self._port = port
+        self._token = token
         self._runner: web.AppRunner | None = None
 
     @property
@@ -55,9 +91,7 @@ class MetricsServer(mode.Service):
 
     async def on_start(self) -> None:
         """Bind and serve."""
-        app = web.Application()
-        app.router.add_get("/metrics", metrics_view)
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(metrics_app(self._token), access_log=None)
         await runner.setup()
         try:
             await web.TCPSite(runner, self._host, self._port).start()

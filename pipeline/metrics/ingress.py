@@ -3,8 +3,10 @@
 :func:`counted` wraps an ingress handler, so the handlers stay as they are: it sees the
 exception a refused request ends with (before the error middleware turns it into JSON) and
 maps it to a reason from a closed set. The tenant label is the path's tenant only once the
-handler has looked it up (:func:`tenant_verified`); a request for a tenant that does not
-exist is counted under ``_unknown``, so nobody can mint series by inventing paths.
+handler has verified the request's signature with that tenant's secret
+(:func:`tenant_verified`); anything refused before that (an unknown tenant, a bad signature
+for a real one) is counted under ``_unknown``, so nobody can mint series by inventing paths,
+nor learn from the metrics which tenants exist or are being probed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ REASON_BY_CODE: Final = {
     "phone_number_not_owned": "unowned_number",
     "credentials_missing": "credentials_missing",
     "shared_app_not_configured": "shared_app_missing",
+    "auth_throttled": "throttled",
     "vault_unavailable": "dependency_unavailable",
     "credential_store_unavailable": "dependency_unavailable",
 }
@@ -65,15 +68,12 @@ def rejection_reason(exc: BaseException) -> str:
 
 
 def tenant_verified(request: web.Request, tenant_id: str) -> None:
-    """The handler found ``tenant_id`` to be a real tenant: label the request with it."""
+    """The request is signed with ``tenant_id``'s own secret: label the request with it."""
     request[VERIFIED_TENANT] = tenant_id
 
 
-def _tenant_of(request: web.Request, exc: BaseException | None) -> str:
+def _tenant_of(request: web.Request) -> str:
     verified = request.get(VERIFIED_TENANT)
-    if verified is None and isinstance(exc, WagenError) and rejection_reason(exc) == "suspended":
-        # Raised by the tenant lookup itself, so the tenant exists.
-        verified = exc.tenant_id
     return tenant_label(verified) if verified else tenant_label.marker(UNKNOWN_TENANT)
 
 
@@ -94,7 +94,7 @@ def counted(source: str, handler: Handler, *, shared: bool = False) -> Handler:
             failure = exc
             raise
         finally:
-            tenant = shared_tenant() if shared else _tenant_of(request, failure)
+            tenant = shared_tenant() if shared else _tenant_of(request)
             reason = None if failure is None else rejection_reason(failure)
             webhook_finished(source, tenant, reason)
 

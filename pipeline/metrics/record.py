@@ -52,10 +52,10 @@ REJECTION_REASONS: Final = frozenset(
     {
         "bad_signature", "malformed", "unknown_tenant", "suspended", "too_large",
         "kafka_unavailable", "unowned_number", "credentials_missing", "shared_app_missing",
-        "dependency_unavailable",
+        "dependency_unavailable", "throttled",
     }
 )  # fmt: skip
-QUARANTINE_REASONS: Final = frozenset({"number_not_owned", "not_json"})
+QUARANTINE_REASONS: Final = frozenset({"number_not_owned", "not_json", "no_changes"})
 
 
 def configure(settings: MetricsSettings) -> None:

@@ -43,6 +43,18 @@ REQUESTS_THROTTLED: Final = Counter(
     "Tenant API requests answered 429: request rate limit or monthly quota.",
     ["tenant", "reason"],
 )
+AUTH_FAILURES: Final = Counter(
+    "wagen_auth_failures_total",
+    "Refused credentials (API keys, admin tokens, JWTs) and webhook signatures, by route "
+    "scope (admin, tenant, webhook); no client or tenant label: the caller is not verified.",
+    ["scope"],
+)
+AUTH_THROTTLED: Final = Counter(
+    "wagen_auth_throttled_total",
+    "Requests answered 429 because their client address or API-key prefix failed to "
+    "authenticate too often (WAGEN_TENANCY_AUTH_FAILURE_LIMIT per window).",
+    ["scope"],
+)
 KAFKA_PRODUCE_SECONDS: Final = Histogram(
     "wagen_kafka_produce_duration_seconds",
     "Time to store one record on all in-sync replicas (acks=all), or to give up.",

@@ -24,7 +24,9 @@ def add_worker_metrics(app: faust.App, settings: WagenSettings) -> None:
     """Configure the labels and attach the endpoint and the sampler to ``app``."""
     configure(settings.metrics)
     worker = settings.worker
-    app.add_dependency(MetricsServer(worker.metrics_host, worker.metrics_port))
+    app.add_dependency(
+        MetricsServer(worker.metrics_host, worker.metrics_port, settings.metrics.token)
+    )
     app.add_dependency(
         KafkaSampler(settings.kafka, worker.app_id, dlq_topics(), worker.metrics_sample_interval_s)
     )

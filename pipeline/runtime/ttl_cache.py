@@ -30,6 +30,13 @@ class TtlCache(Generic[K, V]):
         self._clock = clock
         self._values: dict[K, tuple[float, V]] = {}
         self._inflight: dict[K, asyncio.Future[V]] = {}
+        # Bumped by invalidate: a load that began before an invalidation must not cache
+        # what it read (it may predate the change that caused the invalidation).
+        self._epoch = 0
+        self._key_epochs: dict[K, int] = {}
+
+    def _epoch_of(self, key: K) -> tuple[int, int]:
+        return self._epoch, self._key_epochs.get(key, 0)
 
     async def get(self, key: K) -> V:
         """The cached value, or the result of one shared ``load(key)`` call."""
@@ -41,6 +48,7 @@ class TtlCache(Generic[K, V]):
             return await asyncio.shield(pending)
         future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
+        began = self._epoch_of(key)
         try:
             value = await self._load(key)
         except BaseException as exc:
@@ -49,12 +57,29 @@ class TtlCache(Generic[K, V]):
             future.exception()  # mark retrieved: waiters re-raise it themselves
             raise
         else:
-            self._values[key] = (self._clock() + self._ttl_s, value)
+            if self._epoch_of(key) == began:
+                self._values[key] = (self._clock() + self._ttl_s, value)
             future.set_result(value)
             return value
         finally:
-            del self._inflight[key]
+            if self._inflight.get(key) is future:
+                del self._inflight[key]
 
     def invalidate(self, key: K) -> None:
-        """Forget ``key`` (e.g. after a signature failure that a rotation may explain)."""
+        """Forget ``key`` (e.g. after a signature failure that a rotation may explain); a
+        load already under way still answers its callers but caches nothing."""
         self._values.pop(key, None)
+        self._inflight.pop(key, None)
+        self._key_epochs[key] = self._key_epochs.get(key, 0) + 1
+
+    def invalidate_all(self) -> None:
+        """Forget every key (e.g. after missing change notifications)."""
+        self._values.clear()
+        self._inflight.clear()
+        self._key_epochs.clear()
+        self._epoch += 1
+
+    def holds(self, key: K) -> bool:
+        """Whether a fresh value for ``key`` is cached (no load needed)."""
+        cached = self._values.get(key)
+        return cached is not None and cached[0] > self._clock()

@@ -30,6 +30,9 @@ REQUEST_ID_KEY = web.RequestKey("request_id", str)
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)
 TENANT_KEY = web.RequestKey("tenant", Tenant)
 """``request[TENANT_KEY]``: the resolved tenant of a tenant route."""
+CLIENT_ADDRESS_KEY = web.RequestKey("client_address", str)
+"""``request[CLIENT_ADDRESS_KEY]``: the caller's address, as the gateway's trusted proxies
+say (set by the gateway before any route runs)."""
 
 
 def services(request: web.Request) -> Tenancy:
@@ -45,6 +48,13 @@ def request_id(request: web.Request) -> str:
     rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
     request[REQUEST_ID_KEY] = rid
     return rid
+
+
+def client_address(request: web.Request) -> str:
+    """The caller's address: the gateway's verdict, else the TCP peer."""
+    if CLIENT_ADDRESS_KEY in request:
+        return request[CLIENT_ADDRESS_KEY]
+    return request.remote or "unknown"
 
 
 def actor(request: web.Request) -> Actor:

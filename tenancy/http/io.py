@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tenancy.errors import InvalidRequestError, NotFoundError, TenantNotFoundError
+from tenancy.http.json_body import parse_body, refuse_unstorable
 from tenancy.models import TENANT_ID_PATTERN, WA_ID_PATTERN, ApiModel
 
 M = TypeVar("M", bound=BaseModel)
@@ -50,21 +51,20 @@ def _invalid(what: str, exc: ValidationError) -> InvalidRequestError:
 
 
 async def read_body(request: web.Request, model: type[M]) -> M:
-    """The JSON body validated as ``model``."""
+    """The JSON body validated as ``model``, strictly: ``true`` is not 1, ``"5"`` is not 5."""
+    data = parse_body(await request.read())
     try:
-        data = await request.json()
-    except ValueError:
-        raise InvalidRequestError("body must be a JSON object") from None
-    try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=True)
     except ValidationError as exc:
         raise _invalid("body", exc) from None
 
 
 def read_query(request: web.Request, model: type[M]) -> M:
     """The query string validated as ``model`` (the last value of a repeated key wins)."""
+    query = dict(request.query)
+    refuse_unstorable(query, "query")
     try:
-        return model.model_validate(dict(request.query))
+        return model.model_validate(query)
     except ValidationError as exc:
         raise _invalid("query", exc) from None
 

@@ -28,7 +28,7 @@ from tests.deploy.manifests import (
     compose_resolved,
     service_env,
 )
-from tests.deploy.test_dockerfile import gateway_get_paths
+from tests.deploy.test_dockerfile import gateway_get_paths, metrics_listener_paths
 
 _WAGEN_SERVICES = ("migrate", "gateway", "worker")
 
@@ -136,7 +136,8 @@ def test_worker_health_check_hits_its_metrics_endpoint() -> None:
     worker = _services()["worker"]
     env = service_env(worker)
     url = urlsplit(_healthcheck_url(worker))
-    assert (str(url.port), url.path) == (env["WAGEN_WORKER_METRICS_PORT"], "/metrics")
+    assert (str(url.port), url.path) == (env["WAGEN_WORKER_METRICS_PORT"], "/healthz")
+    assert url.path in metrics_listener_paths()
     assert env["WAGEN_WORKER_METRICS_HOST"] == ALL_INTERFACES
 
 

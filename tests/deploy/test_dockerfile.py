@@ -20,6 +20,7 @@ from pydantic import BaseModel, SecretStr
 
 from pipeline.cli import cli
 from pipeline.gateway.app import create_app
+from pipeline.metrics.http import metrics_app
 from pipeline.settings import WagenSettings
 from tests.conftest import REPO_ROOT
 from tests.deploy.manifests import (
@@ -61,6 +62,16 @@ def secret_setting_names() -> set[str]:
             if SecretStr in (field.annotation, *getattr(field.annotation, "__args__", ())):
                 names.add(f"WAGEN_{section_name}_{name}".upper())
     return names
+
+
+def metrics_listener_paths() -> set[str]:
+    """Paths the metrics listener (of the gateway and the worker) serves with GET."""
+    return {
+        resource.canonical
+        for resource in metrics_app().router.resources()
+        for route in resource
+        if route.method == "GET"
+    }
 
 
 def gateway_get_paths() -> set[str]:
@@ -123,9 +134,11 @@ def test_one_image_for_gateway_worker_and_cli() -> None:
 
 def test_processes_listen_beyond_loopback_on_the_exposed_ports() -> None:
     env = _runtime_env()
-    assert env["WAGEN_GATEWAY_HOST"] == env["WAGEN_WORKER_METRICS_HOST"] == ALL_INTERFACES
+    hosts = ("WAGEN_GATEWAY_HOST", "WAGEN_GATEWAY_METRICS_HOST", "WAGEN_WORKER_METRICS_HOST")
+    assert {env[name] for name in hosts} == {ALL_INTERFACES}
     exposed = _one("runtime", "EXPOSE").args.split()
-    assert exposed == [env["WAGEN_GATEWAY_PORT"], env["WAGEN_WORKER_METRICS_PORT"]]
+    ports = ("WAGEN_GATEWAY_PORT", "WAGEN_WORKER_METRICS_PORT", "WAGEN_GATEWAY_METRICS_PORT")
+    assert exposed == [env[name] for name in ports]
 
 
 def _healthcheck_code() -> str:
@@ -203,9 +216,10 @@ def test_healthcheck_probes_the_role_of_the_container(
 
 def test_healthcheck_paths_are_served_by_the_processes() -> None:
     code = _healthcheck_code()
-    assert re.findall(r"'(/[a-z]+)'", code) == ["/healthz", "/metrics"]
+    assert re.findall(r"'(/[a-z]+)'", code) == ["/healthz", "/healthz"]
     assert "/healthz" in gateway_get_paths()
-    # The worker's one route: pipeline.metrics.http.MetricsServer serves only /metrics.
+    # The worker's metrics listener serves /healthz (open) beside /metrics (maybe a token).
+    assert "/healthz" in metrics_listener_paths()
     assert "WAGEN_GATEWAY_PORT" in code
     assert "WAGEN_WORKER_METRICS_PORT" in code
 

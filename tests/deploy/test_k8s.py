@@ -20,6 +20,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 from prometheus_client.metrics import MetricWrapperBase
+from pydantic import SecretStr
 
 from pipeline.kafka.topics import TOPICS
 from pipeline.metrics import registry as metrics_registry
@@ -41,7 +42,11 @@ from tests.deploy.manifests import (
     schema,
     secret_example,
 )
-from tests.deploy.test_dockerfile import gateway_get_paths, secret_setting_names
+from tests.deploy.test_dockerfile import (
+    gateway_get_paths,
+    metrics_listener_paths,
+    secret_setting_names,
+)
 
 OLDEST_KUBERNETES = "1.29"  # autoscaling/v2, policy/v1, sidecar-free Jobs: all GA well before
 CRD_SCHEMAS = {
@@ -189,14 +194,20 @@ def test_gateway_probes_hit_its_health_routes_on_its_port() -> None:
     template = _template("Deployment", "wagen-gateway")
     (container,) = template["spec"]["containers"]
     assert container["args"] == ["gateway"]
-    assert _ports(template) == {"http": int(config_map_env()["WAGEN_GATEWAY_PORT"])}
-    assert config_map_env()["WAGEN_GATEWAY_HOST"] == ALL_INTERFACES
+    env = config_map_env()
+    assert _ports(template) == {
+        "http": int(env["WAGEN_GATEWAY_PORT"]),
+        "metrics": int(env["WAGEN_GATEWAY_METRICS_PORT"]),
+    }
+    assert env["WAGEN_GATEWAY_HOST"] == env["WAGEN_GATEWAY_METRICS_HOST"] == ALL_INTERFACES
+    assert env["WAGEN_GATEWAY_PORT"] != env["WAGEN_GATEWAY_METRICS_PORT"]
     probes = {kind: container[kind]["httpGet"] for kind in ("livenessProbe", "readinessProbe")}
     assert probes["livenessProbe"] == {"path": "/healthz", "port": "http"}
     assert probes["readinessProbe"] == {"path": "/readyz", "port": "http"}
     assert {"/healthz", "/readyz"} <= gateway_get_paths()
-    service_port = k8s_object("Service", "wagen-gateway")["spec"]["ports"][0]
-    assert service_port["targetPort"] == "http"
+    # The Service carries the public port only: metrics are reached on the pod IP.
+    service_ports = k8s_object("Service", "wagen-gateway")["spec"]["ports"]
+    assert [p["targetPort"] for p in service_ports] == ["http"]
 
 
 def test_replica_counts_belong_to_the_autoscalers() -> None:
@@ -227,15 +238,16 @@ def test_worker_probes_hit_its_metrics_port() -> None:
     # The kubelet probes the pod IP: loopback would fail every probe.
     assert env["WAGEN_WORKER_METRICS_HOST"] == ALL_INTERFACES
     for kind in ("livenessProbe", "startupProbe"):
-        assert container[kind]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+        # /healthz, not /metrics: the probes carry no metrics token.
+        assert container[kind]["httpGet"] == {"path": "/healthz", "port": "metrics"}
 
 
 async def test_the_worker_metrics_server_serves_the_probed_path() -> None:
-    server = MetricsServer("127.0.0.1", 0)
+    server = MetricsServer("127.0.0.1", 0, SecretStr("token-" * 8))
     await server.start()
     try:
         async with aiohttp.ClientSession() as session:
-            for path, status in (("/metrics", 200), ("/healthz", 404)):
+            for path, status in (("/healthz", 200), ("/metrics", 401), ("/readyz", 404)):
                 async with session.get(f"http://127.0.0.1:{server.port}{path}") as response:
                     assert response.status == status, path
     finally:
@@ -314,8 +326,18 @@ def _exported_series() -> dict[str, set[str]]:
 def test_scrape_config_reaches_both_processes() -> None:
     monitor = k8s_object("PodMonitor", "wagen")["spec"]
     endpoints = {e["port"]: e["path"] for e in monitor["podMetricsEndpoints"]}
-    assert endpoints == {"http": "/metrics", "metrics": "/metrics"}
-    assert "/metrics" in gateway_get_paths()
+    # Both processes name their metrics port `metrics`; the gateway's public port has none.
+    assert endpoints == {"metrics": "/metrics"}
+    assert "/metrics" not in gateway_get_paths()
+    assert "/metrics" in metrics_listener_paths()
+    for name in ("wagen-gateway", "wagen-worker"):
+        assert "metrics" in _ports(_template("Deployment", name)), name
+    # The token the listeners want (WAGEN_METRICS_TOKEN) comes from the operator's Secret.
+    (endpoint,) = monitor["podMetricsEndpoints"]
+    credentials = endpoint["authorization"]["credentials"]
+    assert credentials["name"] == secret_example()["metadata"]["name"]
+    assert credentials["key"] == "WAGEN_METRICS_TOKEN"
+    assert credentials["key"] in secret_example()["stringData"]
     for name in ("wagen-gateway", "wagen-worker"):
         labels = _template("Deployment", name)["metadata"]["labels"]
         assert monitor["selector"]["matchLabels"].items() <= labels.items()

@@ -76,3 +76,41 @@ async def test_keys_are_independent() -> None:
     assert [await cache.get("a"), await cache.get("b")] == ["aa", "bb"]
     with pytest.raises(TypeError):
         await cache.get(["unhashable"])  # type: ignore[arg-type]  # checks the runtime guard
+
+
+async def test_a_load_overtaken_by_an_invalidation_caches_nothing() -> None:
+    """A change notified while a load is under way: the load may have read the old value."""
+    values = iter(["old", "new"])
+    release = asyncio.Event()
+
+    async def load(key: str) -> str:
+        value = next(values)
+        if value == "old":
+            await release.wait()
+        return value
+
+    cache: TtlCache[str, str] = TtlCache(load, ttl_s=60)
+    stale = asyncio.create_task(cache.get("acme"))
+    await asyncio.sleep(0)
+    cache.invalidate("acme")  # the change commits while the first read is in flight
+    assert not cache.holds("acme")
+    release.set()
+    assert await stale == "old"  # its own caller still gets an answer...
+    assert not cache.holds("acme")  # ...but it is not kept
+    assert await cache.get("acme") == "new"
+    assert cache.holds("acme")
+
+
+async def test_invalidate_all_forgets_every_key() -> None:
+    loads: list[str] = []
+
+    async def load(key: str) -> str:
+        loads.append(key)
+        return key
+
+    cache: TtlCache[str, str] = TtlCache(load, ttl_s=60)
+    for key in ("a", "b", "a"):
+        await cache.get(key)
+    cache.invalidate_all()
+    await cache.get("a")
+    assert loads == ["a", "b", "a"]

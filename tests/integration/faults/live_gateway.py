@@ -12,7 +12,8 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
@@ -38,11 +39,17 @@ class LiveGateway:
     process: WagenProcess
     host: str
     port: int
+    metrics_port: int
 
     @property
     def url(self) -> str:
         """``http://host:port``."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def metrics_url(self) -> str:
+        """The separate metrics listener's base URL."""
+        return f"http://{self.host}:{self.metrics_port}"
 
     def alive(self) -> bool:
         """Whether the process still runs."""
@@ -94,27 +101,44 @@ async def create_gateway_tenant(tenancy: Tenancy, tenant_id: str, plan: str) -> 
 
 
 def gateway_env(settings: WagenSettings, port: int) -> dict[str, str]:
-    """The test's stores; the short body deadline; plan ``tiny`` at ``TINY_RPS``."""
+    """The test's stores; the short body deadline; plan ``tiny`` at ``TINY_RPS``; the test's
+    base domain, admin token and JWT keys; the metrics listener on a free port."""
     plans = {name: plan.model_dump() for name, plan in TEST_PLANS.items()}
     plans["tiny"] = {"monthly_messages": None, "requests_per_second": TINY_RPS}
-    return {
+    env = {
         "WAGEN_GATEWAY_PORT": str(port),
+        "WAGEN_GATEWAY_METRICS_PORT": str(free_port()),
         "WAGEN_GATEWAY_BODY_TIMEOUT_S": str(BODY_TIMEOUT_S),
         "WAGEN_POSTGRES_DSN": settings.postgres.dsn.get_secret_value(),
         "WAGEN_TENANCY_REDIS_PREFIX": settings.tenancy.redis_prefix,
         "WAGEN_TENANCY_PLANS": json.dumps(plans),
         "WAGEN_VAULT_TENANT_PREFIX": settings.vault.tenant_prefix,
         "WAGEN_LOG_LEVEL": "WARNING",
+        # The bad-input tests send hundreds of bad signatures from one address: the
+        # failed-authentication throttle has tests of its own (they lower this).
+        "WAGEN_TENANCY_AUTH_FAILURE_LIMIT": "1000000",
     }
+    if settings.tenancy.base_domain:
+        env["WAGEN_TENANCY_BASE_DOMAIN"] = settings.tenancy.base_domain
+    secrets = {
+        "WAGEN_ADMIN_TOKEN": settings.admin.token,
+        "WAGEN_ADMIN_JWT_SECRET": settings.admin.jwt_secret,
+        "WAGEN_JWT_SECRET": settings.jwt.secret,
+    }
+    env |= {name: value.get_secret_value() for name, value in secrets.items() if value}
+    return env
 
 
-@pytest.fixture(name="live_gateway")
-async def live_gateway_fixture(tenancy_settings: WagenSettings) -> AsyncIterator[LiveGateway]:
+@asynccontextmanager
+async def running_gateway(
+    settings: WagenSettings, extra_env: Mapping[str, str] | None = None
+) -> AsyncIterator[LiveGateway]:
     """``wagen gateway`` on a free port, once ``/healthz`` answers; it must exit cleanly,
     having answered no request with an unhandled error (our 500)."""
     port = free_port()
-    process = wagen("gateway", env=gateway_env(tenancy_settings, port))
-    gateway = LiveGateway(process, "127.0.0.1", port)
+    env = {**gateway_env(settings, port), **(extra_env or {})}
+    process = wagen("gateway", env=env)
+    gateway = LiveGateway(process, "127.0.0.1", port, int(env["WAGEN_GATEWAY_METRICS_PORT"]))
     try:
         async with asyncio.timeout(60), aiohttp.ClientSession() as http:
             while not await healthy(http, gateway):
@@ -133,6 +157,13 @@ async def live_gateway_fixture(tenancy_settings: WagenSettings) -> AsyncIterator
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+@pytest.fixture(name="live_gateway")
+async def live_gateway_fixture(tenancy_settings: WagenSettings) -> AsyncIterator[LiveGateway]:
+    """A gateway process for the test (see :func:`running_gateway`)."""
+    async with running_gateway(tenancy_settings) as gateway:
+        yield gateway
 
 
 async def healthy(http: aiohttp.ClientSession, gateway: LiveGateway) -> bool:
@@ -156,3 +187,15 @@ def raw_status(gateway: LiveGateway, request: bytes, timeout_s: float = 10) -> i
             answer += chunk
     parts = answer.split(b" ", 2)
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+
+
+def raw_exchange(gateway: LiveGateway, request: bytes, timeout_s: float = 10) -> tuple[int, bytes]:
+    """Send ``request`` (which should say ``Connection: close``) as it is; (status, body)."""
+    with socket.create_connection((gateway.host, gateway.port), timeout=timeout_s) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    parts = head.split(b" ", 2)
+    return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), body

@@ -99,7 +99,7 @@ def cases(tenant: GatewayTenant) -> st.SearchStrategy[Case]:
             st.from_regex(r"\A9[0-9]{14}\Z"),
         ),
         st.builds(
-            lambda b: Case("unknown_tenant", "/webhooks/meta/no-such-tenant-x", b, signed(b), 404),
+            lambda b: Case("unknown_tenant", "/webhooks/meta/no-such-tenant-x", b, signed(b), 401),
             raw,
         ),
         st.builds(

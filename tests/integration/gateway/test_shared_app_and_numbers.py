@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -180,6 +181,24 @@ async def test_shared_route_checks_its_signature_and_body(shared_client: Client)
         headers={SIGNATURE_HEADER: sign_meta(garbage, SHARED_SECRET)},
     )
     assert bad.status == 400
+
+
+@pytest.mark.parametrize("body", [b"{}", b'{"object": "whatsapp_business_account", "entry": []}'])
+async def test_a_signed_body_with_no_change_is_not_stored_as_if_it_were(
+    shared_client: Client, tenancy_settings: WagenSettings, body: bytes
+) -> None:
+    """The probe's ``{}`` was answered 200 "stored" with nothing stored."""
+    rid = f"no-changes-{uuid.uuid4().hex}"
+    headers = {SIGNATURE_HEADER: sign_meta(body, SHARED_SECRET), "X-Request-Id": rid}
+    async with TopicTail(tenancy_settings, WA_WEBHOOKS_QUARANTINE) as quarantine:
+        response = await shared_client.post("/webhooks/meta", data=body, headers=headers)
+        answer = await response.json()
+        assert response.status == 400, answer
+        assert answer["error"]["code"] == "no_changes"
+        kept = await quarantine.records_for(b"", 1)
+    mine = [(value, h) for value, h in kept if h["request_id"] == rid.encode()]
+    assert [value for value, _ in mine] == [body]
+    assert mine[0][1]["quarantine_reason"] == b"no_changes"
 
 
 async def test_shared_route_without_a_shared_app_is_404(client: Client) -> None:

@@ -109,7 +109,8 @@ async def test_signed_genesys_webhook_is_stored(
         ("missing_header", 401, "signature_missing"),
         ("hex_for_genesys", 401, "signature_malformed"),
         ("altered_body", 401, "signature_mismatch"),
-        ("unknown_tenant", 404, "tenant_not_found"),
+        # The same answer as a wrong secret: nobody learns which tenants exist.
+        ("unknown_tenant", 401, "signature_mismatch"),
         ("oversized", 413, "payload_too_large"),
     ],
 )

@@ -25,6 +25,7 @@ from tests.integration.scratch import destroy_vault_tree
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 JWT_SECRET = "test-jwt-secret-0123456789-0123456789"
+ADMIN_JWT_SECRET = "test-admin-jwt-secret-0123456789-0123456789"
 BASE_DOMAIN = "wagen.test"
 TEST_PLANS = {
     "starter": PlanSettings(monthly_messages=1_000, requests_per_second=100),
@@ -53,7 +54,9 @@ def tenancy_settings(
             "vault": settings.vault.model_copy(
                 update={"tenant_prefix": f"wagen-test/{unique_name}"}
             ),
-            "admin": settings.admin.model_copy(update={"token": SecretStr(ADMIN_TOKEN)}),
+            "admin": settings.admin.model_copy(
+                update={"token": SecretStr(ADMIN_TOKEN), "jwt_secret": SecretStr(ADMIN_JWT_SECRET)}
+            ),
             "jwt": settings.jwt.model_copy(
                 update={"algorithm": "HS256", "secret": SecretStr(JWT_SECRET)}
             ),
@@ -138,6 +141,19 @@ def tenant_jwt(tenant_id: str | None, **claims: Any) -> str:
     if tenant_id is not None:
         payload["tenant_id"] = tenant_id
     return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
+
+
+def admin_jwt(*, secret: str = ADMIN_JWT_SECRET, **claims: Any) -> str:
+    """An HS256 admin token (role and audience included) for the test's admin key."""
+    payload: dict[str, Any] = {
+        "sub": "operator",
+        "exp": int(time.time()) + 300,
+        "aud": "wagen-admin",
+        "roles": ["wagen-admin"],
+        **claims,
+    }
+    # A claim given as None is left out.
+    return jwt.encode({k: v for k, v in payload.items() if v is not None}, secret, "HS256")
 
 
 async def create_tenant(client: Client, tenant_id: str, **fields: Any) -> str:

@@ -14,7 +14,13 @@ from pipeline.settings import WagenSettings
 from tenancy.db.scope import platform_tx
 from tenancy.http.context import TENANCY_KEY
 from tenancy.http.routes import ROUTES, RouteSpec
-from tests.integration.tenancy.conftest import ADMIN, Client, create_tenant, tenant_jwt
+from tests.integration.tenancy.conftest import (
+    ADMIN,
+    Client,
+    admin_jwt,
+    create_tenant,
+    tenant_jwt,
+)
 
 ADMIN_ROUTES = [r for r in ROUTES if r.scope == "admin"]
 
@@ -43,9 +49,28 @@ async def test_admin_routes_need_admin_auth(client: Client, spec: RouteSpec) -> 
 
 
 async def test_admin_jwt_with_the_role_is_accepted(client: Client) -> None:
-    token = tenant_jwt(None, roles=["wagen-admin"])
-    response = await client.get("/tenants", headers={"Authorization": f"Bearer {token}"})
+    response = await client.get("/tenants", headers={"Authorization": f"Bearer {admin_jwt()}"})
     assert response.status == 200
+
+
+@pytest.mark.parametrize(
+    ("token", "status"),
+    [
+        # Signed with the tenant key, with the admin role and even the admin audience.
+        (tenant_jwt(None, roles=["wagen-admin"], aud="wagen-admin"), 403),
+        # The admin key, but no audience, or another one.
+        (admin_jwt(aud=None), 401),
+        (admin_jwt(aud="wagen-tenants"), 401),
+        # The admin key and audience, but not the role.
+        (admin_jwt(roles=["viewer"]), 403),
+    ],
+    ids=["tenant-key", "no-aud", "other-aud", "no-role"],
+)
+async def test_admin_jwts_need_their_own_key_audience_and_role(
+    client: Client, token: str, status: int
+) -> None:
+    response = await client.get("/tenants", headers={"Authorization": f"Bearer {token}"})
+    assert response.status == status, await response.json()
 
 
 async def test_tenant_lifecycle(client: Client) -> None:

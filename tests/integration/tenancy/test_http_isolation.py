@@ -26,7 +26,8 @@ def _by_jwt(tenant_id: str, key: str) -> dict[str, str]:
 
 
 def _by_host(tenant_id: str, key: str) -> dict[str, str]:
-    return {"Host": f"{tenant_id}.{BASE_DOMAIN}"}
+    # The subdomain selects the tenant; the key still proves who is calling.
+    return {"Host": f"{tenant_id}.{BASE_DOMAIN}", "X-API-Key": key}
 
 
 @pytest.mark.parametrize("headers", [_by_key, _by_jwt, _by_host], ids=["api_key", "jwt", "host"])

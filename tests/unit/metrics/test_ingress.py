@@ -13,13 +13,13 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from connectors.errors import SignatureMismatchError, SignatureMissingError
 from pipeline.gateway.errors import error_middleware
-from pipeline.gateway.tenant_secrets import CredentialsMissingError
 from pipeline.gateway.webhooks import PhoneNumberNotOwnedError
 from pipeline.kafka.client import KafkaUnavailableError
 from pipeline.metrics.ingress import counted, rejection_reason, tenant_verified
 from pipeline.metrics.labels import OTHER
 from pipeline.metrics.record import tenant_label
 from tenancy.errors import (
+    AuthThrottledError,
     InvalidRequestError,
     RateLimitedError,
     TenantNotFoundError,
@@ -40,7 +40,7 @@ from tests.unit.metrics.conftest import value
         (web.HTTPRequestEntityTooLarge(max_size=1024, actual_size=2048), "too_large"),
         (KafkaUnavailableError("down"), "kafka_unavailable"),
         (PhoneNumberNotOwnedError("not yours"), "unowned_number"),
-        (CredentialsMissingError("none"), "credentials_missing"),
+        (AuthThrottledError(retry_after_s=3), "throttled"),
         (VaultUnavailableError("sealed"), "dependency_unavailable"),
         (redis.exceptions.ConnectionError("refused"), "dependency_unavailable"),
         (ConnectionRefusedError(), "dependency_unavailable"),
@@ -112,15 +112,15 @@ async def test_an_unknown_tenant_mints_no_series_of_its_own(
     assert value("wagen_webhooks_received_total", source="meta", tenant=invented) == 0
 
 
-async def test_a_suspended_tenant_is_named_as_it_exists(
+async def test_a_tenant_refused_before_verification_is_never_named(
     client: TestClient[web.Request, web.Application],
 ) -> None:
     paused = f"paused-{uuid.uuid4().hex[:8]}"
+    labels = {"source": "meta", "tenant": "_unknown", "reason": "suspended"}
+    before = value("wagen_webhooks_rejected_total", **labels)
     assert (await client.post(f"/webhooks/meta/{paused}")).status == 403
-    assert (
-        value("wagen_webhooks_rejected_total", source="meta", tenant=paused, reason="suspended")
-        == 1
-    )
+    assert value("wagen_webhooks_rejected_total", **labels) == before + 1
+    assert value("wagen_webhooks_received_total", source="meta", tenant=paused) == 0
 
 
 async def test_the_shared_route_is_labelled_shared(
