@@ -21,7 +21,9 @@ import faust
 
 from connectors.meta.payload import MetaPayloadError
 from connectors.meta.webhook import split_webhook
+from pipeline.kafka.retry import now_ms
 from pipeline.metrics import record as metrics
+from pipeline.store import journey
 from pipeline.telemetry.correlation import LogContext, bound
 from pipeline.worker.records import RecordContext, dlq_headers
 from schemas.events import WhatsAppEvent
@@ -39,8 +41,16 @@ class Outgoing:
     headers: list[tuple[str, bytes]]
 
 
-def route_webhook(value: bytes, headers: Mapping[str, bytes], source_topic: str) -> list[Outgoing]:
-    """What to publish for one raw webhook record (pure: no I/O)."""
+def route_webhook(
+    value: bytes,
+    headers: Mapping[str, bytes],
+    source_topic: str,
+    position: journey.Position | None = None,
+) -> list[Outgoing]:
+    """What to publish for one raw webhook record (pure but for the clock: no I/O).
+
+    ``position``: where the webhook record sits, named on each event for its journey.
+    """
     try:
         context = RecordContext.from_headers(headers)
         events: list[WhatsAppEvent] = split_webhook(value, context.tenant_id, context.received_at)
@@ -56,13 +66,19 @@ def route_webhook(value: bytes, headers: Mapping[str, bytes], source_topic: str)
                 ),
             )
         ]
+    way = {journey.SPLIT_AT_MS: str(now_ms())}
+    if position is not None:
+        way[journey.WEBHOOK_REF] = position.ref
     return [
         Outgoing(
             "events",
             key=event.key.encode(),
             value=event.model_dump_json().encode(),
             headers=context.headers(
-                kind=event.kind, event_id=str(event.event_id), message_id=event.message_id or ""
+                kind=event.kind,
+                event_id=str(event.event_id),
+                message_id=event.message_id or "",
+                **way,
             ),
         )
         for event in events
@@ -81,8 +97,10 @@ def register_split_agent(
             headers = dict(record.headers or {})
             value = record.value if isinstance(record.value, bytes) else b""
             started, outcome = time.monotonic(), "split"
+            message = record.message
+            position = journey.Position(message.topic, message.partition, message.offset)
             with bound(LogContext.from_headers(headers)):
-                for out in route_webhook(value, headers, source_name):
+                for out in route_webhook(value, headers, source_name, position):
                     topic = destinations[out.destination]
                     await topic.send(key=out.key, value=out.value, headers=out.headers)
                     _log_split(out)
