@@ -34,10 +34,11 @@ class Bar:
 
 @dataclass(frozen=True)
 class Tick:
-    """A label on an axis at ``at`` (pixels along that axis)."""
+    """A label on an axis at ``at`` (pixels along that axis), anchored so it stays inside."""
 
     at: float
     text: str
+    anchor: str = "middle"
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,14 @@ class Chart:
     bottom_y: int = HEIGHT - BOTTOM
 
 
+Y_STEPS = 5
+
+
 def nice_ceiling(value: float) -> int:
-    """The smallest 1, 2 or 5 times a power of ten at or above ``value`` (at least 1)."""
-    if value <= 1:
-        return 1
+    """The smallest 1, 2 or 5 times a power of ten at or above ``value``, at least 5, so the
+    five steps of the axis are whole numbers."""
+    if value <= Y_STEPS:
+        return Y_STEPS
     power = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 5, 10):
         if step * power >= value:
@@ -67,28 +72,47 @@ def nice_ceiling(value: float) -> int:
 
 
 def _y_ticks(top: int, plot_h: float) -> tuple[Tick, ...]:
-    return tuple(Tick(TOP + plot_h - plot_h * k / 4, f"{round(top * k / 4):,}") for k in range(5))
+    return tuple(
+        Tick(TOP + plot_h - plot_h * k / Y_STEPS, f"{top * k // Y_STEPS:,}", "end")
+        for k in range(Y_STEPS + 1)
+    )
+
+
+def _anchor(x: float) -> str:
+    """Labels near an edge grow inwards."""
+    if x > WIDTH - RIGHT - 30:
+        return "end"
+    return "start" if x < LEFT + 30 else "middle"
 
 
 def _x_ticks(days: Sequence[date], x_of: list[float]) -> tuple[Tick, ...]:
     every = max(1, math.ceil(len(days) / 8))
-    return tuple(Tick(x_of[i], f"{d:%b} {d.day}") for i, d in enumerate(days) if i % every == 0)
+    return tuple(
+        Tick(x_of[i], f"{d:%b} {d.day}", _anchor(x_of[i]))
+        for i, d in enumerate(days)
+        if i % every == 0
+    )
 
 
-def daily_bars(days: Sequence[date], series: Mapping[str, Mapping[date, int]]) -> Chart:
-    """Grouped bars: one group per day, one bar per series (``messages_in``, ...)."""
+def grouped_bars(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[int]],
+    names: Mapping[str, str] | None = None,
+) -> Chart:
+    """Grouped bars: one group per label (a day, five minutes), one bar per series (its key
+    is the bars' CSS class; ``names`` gives what their tooltips call it)."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top = nice_ceiling(max((v for s in series.values() for v in s.values()), default=0))
-    slot = plot_w / max(1, len(days))
-    names = list(series)
-    bar_w = max(1.0, slot * 0.8 / max(1, len(names)))
+    top = nice_ceiling(max((v for values in series.values() for v in values), default=0))
+    slot = plot_w / max(1, len(labels))
+    keys = list(series)
+    bar_w = max(1.0, slot * 0.8 / max(1, len(keys)))
     bars = []
     centers = []
-    for i, day in enumerate(days):
+    for i, label in enumerate(labels):
         start = LEFT + i * slot + slot * 0.1
         centers.append(LEFT + i * slot + slot / 2)
-        for j, name in enumerate(names):
-            value = series[name].get(day, 0)
+        for j, name in enumerate(keys):
+            value = series[name][i]
             height = plot_h * value / top
             bars.append(
                 Bar(
@@ -97,10 +121,24 @@ def daily_bars(days: Sequence[date], series: Mapping[str, Mapping[date, int]]) -
                     width=round(bar_w, 2),
                     height=round(height, 2),
                     series=name,
-                    title=f"{day.isoformat()} {name}: {value:,}",
+                    title=f"{label} {(names or {}).get(name, name)}: {value:,}",
                 )
             )
-    return Chart(tuple(bars), (), _y_ticks(top, plot_h), _x_ticks(days, centers))
+    every = max(1, math.ceil(len(labels) / 8))
+    ticks = tuple(
+        Tick(centers[i], label, _anchor(centers[i]))
+        for i, label in enumerate(labels)
+        if i % every == 0
+    )
+    return Chart(tuple(bars), (), _y_ticks(top, plot_h), ticks)
+
+
+def daily_bars(days: Sequence[date], series: Mapping[str, Mapping[date, int]]) -> Chart:
+    """Messages per day, one bar per category (``messages_in``, ...)."""
+    labels = [f"{d:%b} {d.day}" for d in days]
+    return grouped_bars(
+        labels, {name: [per_day.get(d, 0) for d in days] for name, per_day in series.items()}
+    )
 
 
 def cumulative(days: Sequence[date], counts: Mapping[date, int], quota: int | None) -> Chart:
@@ -121,25 +159,3 @@ def cumulative(days: Sequence[date], counts: Mapping[date, int], quota: int | No
         y = TOP + plot_h - plot_h * quota / top
         lines.append(("quota", f"{LEFT:.1f},{y:.1f} {LEFT + plot_w:.1f},{y:.1f}"))
     return Chart((), tuple(lines), _y_ticks(top, plot_h), _x_ticks(days, xs))
-
-
-def minute_bars(counts: Sequence[int], labels: Sequence[str]) -> Chart:
-    """One bar per time bucket (pipeline throughput), labelled by ``labels``."""
-    days_like = list(range(len(counts)))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top = nice_ceiling(max(counts, default=0))
-    slot = plot_w / max(1, len(counts))
-    bars = tuple(
-        Bar(
-            x=round(LEFT + i * slot + slot * 0.1, 2),
-            y=round(TOP + plot_h - plot_h * n / top, 2),
-            width=round(slot * 0.8, 2),
-            height=round(plot_h * n / top, 2),
-            series="records",
-            title=f"{labels[i]}: {n:,} records",
-        )
-        for i, n in enumerate(counts)
-    )
-    every = max(1, math.ceil(len(days_like) / 6))
-    ticks = tuple(Tick(LEFT + i * slot + slot / 2, labels[i]) for i in days_like if i % every == 0)
-    return Chart(bars, (), _y_ticks(top, plot_h), ticks)

@@ -46,7 +46,7 @@ _HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
@@ -112,11 +112,21 @@ async def html_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 def same_origin(request: web.Request) -> bool:
-    """Whether a form post came from a page of this console (when the browser says)."""
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+    """Whether a form post came from a page of this console (when the browser says).
+
+    ``Sec-Fetch-Site`` (sent by current browsers) must say same-origin; ``Origin`` must name
+    this host, or be ``null`` (some browsers send that under a strict referrer policy) on a
+    request the browser itself marks same-origin.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
         return False
     origin = request.headers.get("Origin")
-    return origin is None or urlsplit(origin).netloc == request.host
+    if origin is None:
+        return True
+    if origin == "null":
+        return site == "same-origin"
+    return urlsplit(origin).netloc == request.host
 
 
 async def _viewer(request: web.Request) -> Viewer | None:

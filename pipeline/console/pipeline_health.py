@@ -115,7 +115,7 @@ async def read_health(kafka: KafkaSettings, group: str) -> PipelineHealth:
                 for row in found.partitions:
                     lag[row.topic] = lag.get(row.topic, 0) + row.lag
             except GroupNotFoundError:
-                note = f"the worker group {group!r} has committed no offset yet"
+                note = f"The worker group {group!r} has committed no offset yet"
             dlq = await _sizes(servers, sorted(n for n in names if n.endswith(".dlq")))
             held = await _sizes(servers, sorted(n for n in names if n.endswith(".held")))
             flow = await _flow(servers, int(time.time() * 1000))

@@ -23,6 +23,14 @@ def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime(_FORMAT)
 
 
+def precise(value: datetime | None) -> str:
+    """A time to the millisecond (the steps of one message are that close)."""
+    if value is None:
+        return "—"
+    moment = value.astimezone(UTC)
+    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d} UTC"
+
+
 def from_ms(value: int | float | None) -> str:
     """Epoch milliseconds (the Kafka headers' unit) as :func:`when` shows them."""
     if value is None:
@@ -48,7 +56,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self._env.filters.update(when=when, ms=from_ms, number=number)
+        self._env.filters.update(when=when, precise=precise, ms=from_ms, number=number)
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """The template ``name`` rendered with ``context``."""

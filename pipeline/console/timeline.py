@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from pipeline.console.render import precise
 from pipeline.store.journey_reads import Journey, JourneyStep, TrackedMessage
 
 Tone = Literal["info", "ok", "wait", "fail"]
@@ -83,7 +84,7 @@ def _failure(step: JourneyStep) -> Moment:
     to = str(d.get("to", step.step))
     until = _ms(d.get("notBeforeMs"))
     if until is not None:
-        facts.append(("Waits until", until.strftime("%Y-%m-%d %H:%M:%S UTC")))
+        facts.append(("Waits until", precise(until)))
     if d.get("event") == "status":
         facts.append(("Concerns", "a status of this message (its receipt)"))
     titles = {
@@ -109,7 +110,7 @@ def _step(step: JourneyStep) -> Moment | None:
         status = str(d.get("status", "?"))
         facts = [("WhatsApp message", str(d.get("waMessageId"))), *_read_from(step)]
         if d.get("metaAt"):
-            facts.append(("Meta's time", str(d["metaAt"])))
+            facts.append(("Meta's time", str(d["metaAt"]).replace("+00:00", " UTC")))
         tone: Tone = "fail" if status == "failed" else "ok"
         return Moment(
             step.at, f"Meta reported {status}: receipt sent to Genesys", tone, tuple(facts)
@@ -124,7 +125,7 @@ def _delivered(step: JourneyStep) -> Moment:
     facts: list[tuple[str, str]] = []
     claimed = _ms(d.get("claimedAtMs"))
     if claimed is not None:
-        facts.append(("Claimed at", claimed.strftime("%Y-%m-%d %H:%M:%S UTC")))
+        facts.append(("Claimed at", precise(claimed)))
     if d.get("to") == "genesys":
         title = "Delivered to Genesys"
         facts += [

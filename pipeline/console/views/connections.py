@@ -37,8 +37,10 @@ class Field:
 
 
 def _label(alias: str) -> str:
-    words = re.sub(r"(?<!^)(?=[A-Z])", " ", alias).lower()
-    return words[0].upper() + words[1:].replace(" id", " ID").replace("waba", "WABA")
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", alias).lower().split()
+    named = [{"id": "ID", "waba": "WABA"}.get(w, w) for w in words]
+    text = " ".join(named)
+    return text[0].upper() + text[1:]
 
 
 def fields_of(kind: CredentialType) -> list[Field]:
@@ -58,6 +60,7 @@ async def _page(request: web.Request, status: int = 200, **extra: Any) -> web.Re
         "tenant": tenant,
         "connections": connections,
         "forms": forms,
+        "labels": {kind: {f.name: f.label for f in inputs} for kind, inputs in forms.items()},
         "titles": _TITLES,
         "errors": {},
         "error_kind": None,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from pipeline.console.charts import Chart, minute_bars
+from pipeline.console.charts import Chart, grouped_bars
 from pipeline.console.pipeline_health import BUCKET_S, BUCKETS, PipelineHealth
 from pipeline.console.state import state
 from pipeline.console.views.common import render
@@ -21,14 +21,19 @@ def _labels(at: datetime) -> list[str]:
     ]
 
 
-def _charts(health: PipelineHealth) -> dict[str, Chart]:
-    labels = _labels(health.at)
-    return {flow.topic: minute_bars(flow.buckets, labels) for flow in health.flow}
+def _chart(health: PipelineHealth) -> Chart:
+    # Series keyed flow-1, flow-2...: they are CSS classes (topic names hold dots).
+    keys = {f"flow-{n}": flow for n, flow in enumerate(health.flow, start=1)}
+    return grouped_bars(
+        _labels(health.at),
+        {key: list(flow.buckets) for key, flow in keys.items()},
+        {key: flow.topic for key, flow in keys.items()},
+    )
 
 
 async def _render(request: web.Request, template: str) -> web.Response:
     health = await state(request).health.get()
-    return render(request, template, health=health, charts=_charts(health))
+    return render(request, template, health=health, chart=_chart(health), labels=_labels(health.at))
 
 
 async def health_page(request: web.Request) -> web.StreamResponse:

@@ -38,7 +38,7 @@ async def test_pages_need_a_session_and_carry_strict_headers(console: Browserish
     assert page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert page.headers["Cache-Control"] == "no-store"
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "same-origin"
     # Nothing inline for the CSP to refuse: no inline script or style anywhere.
     text = await page.text()
     assert "<script>" not in text
