@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import signal
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ FLAGS = [
 ]
 SHOTS = REPO_ROOT / "build" / "console-screenshots"
 WIDTHS = (1280, 390)
+_PROBLEMS: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
+"""Console errors seen on each page made by :func:`new_page`."""
 
 
 @pytest.fixture
@@ -66,13 +69,13 @@ async def new_page(browser: Browser) -> Page:
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.problems = problems  # type: ignore[attr-defined]  (read back by assert_clean)
+    _PROBLEMS[page] = problems
     return page
 
 
 def assert_clean(page: Page) -> None:
     """No script error, no refused resource, no CSP violation on the page so far."""
-    found: list[str] = page.problems  # type: ignore[attr-defined]  (set by new_page)
+    found = _PROBLEMS[page]
     # A page answered 400/403/404 on purpose logs its status; anything else is a problem.
     unexpected = [p for p in found if "the server responded with a status of" not in p]
     assert unexpected == [], unexpected
