@@ -167,43 +167,56 @@ _STEP_COLUMNS: Final = (
 
 @dataclass(frozen=True)
 class Activity:
-    """A tenant's latest traffic one way: what the connections page shows per source.
+    """A tenant's latest traffic of one source: what the connections page shows.
 
     Attributes:
-        direction: ``inbound`` (from Meta's webhooks) or ``outbound`` (from Genesys's).
-        last_step: the newest journey step of that direction (a delivery, a receipt, a
-            failure), whose ``receivedAtMs`` tells when its webhook reached the gateway.
-        last_failure: the newest retry, held or DLQ step.
-        last_tracked: the newest tracking row (messages carried before journeys existed too).
+        direction: the deliveries this source's webhooks start: ``inbound`` for Meta (to
+            Genesys), ``outbound`` for Genesys (to WhatsApp).
+        last_webhook: the newest journey step set off by a webhook of this source (Meta's
+            statuses of agent messages count as Meta's); its ``receivedAtMs`` tells when the
+            gateway received it.
+        last_step: the newest step of the direction's deliveries.
+        last_failure: the newest retry, held or DLQ step of that direction.
+        last_tracked: the newest tracking row (messages carried before journeys were kept).
     """
 
     direction: Direction
+    last_webhook: JourneyStep | None
     last_step: JourneyStep | None
     last_failure: JourneyStep | None
     last_tracked: TrackedMessage | None
 
     @property
     def last_webhook_at(self) -> datetime | None:
-        """When the gateway received the newest webhook wagen carried this way, if known."""
-        received = self.last_step.detail.get("receivedAtMs") if self.last_step else None
+        """When the gateway received the newest webhook wagen carried from this source."""
+        received = self.last_webhook.detail.get("receivedAtMs") if self.last_webhook else None
         if isinstance(received, int):
             return datetime.fromtimestamp(received / 1000, tz=UTC)
         return self.last_tracked.created_at if self.last_tracked else None
 
 
+# Webhooks of each source: Meta's set off inbound steps and the receipts of agent messages;
+# Genesys's set off the other outbound steps.
+_SOURCE_STEPS: Final = {
+    "inbound": "(direction = 'inbound' OR step = 'receipt')",
+    "outbound": "(direction = 'outbound' AND step <> 'receipt')",
+}
+
+
 async def latest_activity(pool: asyncpg.Pool, tenant_id: str, direction: Direction) -> Activity:
-    """The tenant's newest step, failure and tracking row of one direction (each an index
-    read backwards, stopping at the first match)."""
+    """The tenant's newest webhook step, step, failure and tracking row of one direction
+    (each an index read backwards, stopping at the first match)."""
+    newest = f"SELECT {_STEP_COLUMNS} FROM message_journey WHERE tenant_id = $1 "  # noqa: S608 (fixed parts)
     async with tenant_tx(pool, tenant_id) as conn:
-        last = await conn.fetchrow(
-            f"SELECT {_STEP_COLUMNS} FROM message_journey "  # noqa: S608 (fixed columns)
-            "WHERE tenant_id = $1 AND direction = $2 ORDER BY step_id DESC LIMIT 1",
+        webhook = await conn.fetchrow(
+            newest + f"AND {_SOURCE_STEPS[direction]} ORDER BY step_id DESC LIMIT 1",
             tenant_id,
-            direction,
+        )
+        last = await conn.fetchrow(
+            newest + "AND direction = $2 ORDER BY step_id DESC LIMIT 1", tenant_id, direction
         )
         failure = await conn.fetchrow(
-            f"SELECT {_STEP_COLUMNS} FROM message_journey "  # noqa: S608 (fixed columns)
-            "WHERE tenant_id = $1 AND direction = $2 AND step IN ('retry', 'held', 'dlq') "
+            newest + "AND direction = $2 AND step IN ('retry', 'held', 'dlq') "
             "ORDER BY step_id DESC LIMIT 1",
             tenant_id,
             direction,
@@ -216,6 +229,7 @@ async def latest_activity(pool: asyncpg.Pool, tenant_id: str, direction: Directi
         )
     return Activity(
         direction=direction,
+        last_webhook=_journey_step(webhook) if webhook else None,
         last_step=_journey_step(last) if last else None,
         last_failure=_journey_step(failure) if failure else None,
         last_tracked=_tracked(tracked) if tracked else None,

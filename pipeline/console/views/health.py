@@ -33,7 +33,9 @@ def _chart(health: PipelineHealth) -> Chart:
 
 async def _render(request: web.Request, template: str) -> web.Response:
     health = await state(request).health.get()
-    return render(request, template, health=health, chart=_chart(health), labels=_labels(health.at))
+    return render(
+        request, template, health=health, flow_chart=_chart(health), labels=_labels(health.at)
+    )
 
 
 async def health_page(request: web.Request) -> web.StreamResponse:

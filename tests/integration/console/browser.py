@@ -81,8 +81,25 @@ def assert_clean(page: Page) -> None:
     assert unexpected == [], unexpected
 
 
+_UNLABELLED = """() => Array.from(
+  document.querySelectorAll('input:not([type=hidden]), select, textarea, button, a')
+).filter(el => {
+  const named = (el.getAttribute('aria-label') || '').trim() || el.textContent.trim();
+  if (el.tagName === 'BUTTON' || el.tagName === 'A') return !named;
+  return !((el.labels && el.labels.length) || el.getAttribute('aria-label'));
+}).map(el => el.outerHTML)"""
+
+
+async def assert_labelled(page: Page) -> None:
+    """Every control and link has a name a screen reader can say."""
+    unlabelled = await page.evaluate(_UNLABELLED)
+    assert unlabelled == [], f"{page.url}: {unlabelled}"
+
+
 async def shoot(page: Page, name: str) -> None:
-    """Screenshots of the page as it is, at each width (then back to the wide one)."""
+    """Screenshots of the page as it is, at each width (then back to the wide one), after
+    checking that its controls are labelled."""
+    await assert_labelled(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     for width in WIDTHS:
         await page.set_viewport_size({"width": width, "height": 900})

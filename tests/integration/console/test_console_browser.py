@@ -57,6 +57,12 @@ async def test_operator_walks_every_page_then_signs_out(
     await page.goto(f"{gateway.url}/console/tenants")
     await expect(page).to_have_url(f"{gateway.url}/console/sign-in?next=%2Fconsole%2Ftenants")
     await shoot(page, "sign-in")
+    # The keyboard reaches the skip link first, then the credential field.
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("Your credential")).to_be_focused()
     await page.get_by_label("Your credential").fill("wrong-token")
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("alert")).to_contain_text("Not signed in")
@@ -151,6 +157,10 @@ async def test_operator_walks_every_page_then_signs_out(
         await expect(page.get_by_role("heading", level=1)).to_be_visible()
         if name == "health":
             await expect(page.get_by_role("heading", name="Consumer lag")).to_be_visible()
+            # The live part refreshes itself (same-origin fetch under the CSP).
+            await expect(page.locator("[data-live-status]")).to_contain_text(
+                "Updated", timeout=25_000
+            )
         await shoot(page, name)
         await _check_width(page)
     assert_clean(page)

@@ -305,3 +305,32 @@ async def test_tenant_user_manages_own_credentials_usage_and_conversations(
     assert search.status == 400
     unknown = await console.get(f"/console/t/{tenant_id}/messages/wamid.nothing-here")
     assert unknown.status == 404
+
+
+async def test_every_operator_page_and_live_part_renders(
+    console: Browserish, tenancy: Tenancy, admin: Actor
+) -> None:
+    tenant_id, _ = await _tenant(tenancy, admin, "pages")
+    assert (await console.sign_in(ADMIN_TOKEN)).status == 303
+    pages = {
+        "/console/tenants": "<h1>Tenants</h1>",
+        "/console/ops/health": "Consumer lag",
+        "/console/ops/health/live": "data-live-body",
+        "/console/ops/dlq?topic=genesys.webhooks": "Dead letters of genesys.webhooks",
+        "/console/ops/held?topic=genesys.webhooks": "Held on genesys.webhooks.held",
+        f"/console/t/{tenant_id}/connections/live": "data-live-body",
+        f"/console/t/{tenant_id}/usage?days=90": "last 90 days",
+    }
+    for path, marker in pages.items():
+        response = await console.get(path)
+        text = await response.text()
+        assert response.status == 200, (path, text[:300])
+        assert marker in text, path
+    unknown_topic = await console.get("/console/ops/dlq?topic=nonsense")
+    assert unknown_topic.status == 404
+    bad_ref = await console.get("/console/ops/dlq/confirm?topic=wa.events&ref=nope")
+    assert bad_ref.status == 400
+    unconfirmed = await console.post(
+        "/console/ops/dlq/replay", topic="wa.events", ref="wa.events.dlq:0:0"
+    )
+    assert unconfirmed.status == 400

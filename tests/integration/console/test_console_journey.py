@@ -14,8 +14,10 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, expect
 
+from connectors.sandbox.common import FailureRule
 from connectors.sandbox.meta_state import NumberConfig
 from connectors.signatures import SIGNATURE_HEADER, sign_genesys
+from pipeline.console.doctor import StoredFactsDoctor
 from pipeline.settings import WagenSettings
 from pipeline.store.journey_reads import Journey, read_journey
 from tenancy.audit import Actor
@@ -111,6 +113,30 @@ async def test_the_journey_of_a_sandbox_message_both_ways(
                 assert (await response.json())["delivery_status"] == 200
             outbound = await _journey_with(tenancy, tenant.tenant_id, genesys_id, "receipt")
 
+            # Genesys refuses the next message once (503): it waits on the retry topic, then
+            # goes through.
+            genesys.sandbox.failures.add(
+                FailureRule(
+                    kind="server_error",
+                    status=503,
+                    scope=tenant.integration_id,
+                    operation="message",
+                    count=1,
+                )
+            )
+            async with http.post(
+                f"{meta.url}/_sandbox/webhooks/message",
+                json={
+                    "phone_number_id": tenant.number,
+                    "from": CUSTOMER,
+                    "name": "Dana Levi",
+                    "text": "Hello? Anyone?",
+                },
+            ) as response:
+                again = await response.json()
+            retried_id = again["body"]["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+            retried = await _journey_with(tenancy, tenant.tenant_id, retried_id, "delivered", 60)
+
         [delivered] = [s for s in inbound.steps if s.step == "delivered"]
         webhook = delivered.detail["webhook"]
         genesys_message_id = delivered.detail["genesysMessageId"]
@@ -119,6 +145,27 @@ async def test_the_journey_of_a_sandbox_message_both_ways(
         assert delivered.position.topic == "wa.events"
         assert genesys_message_id
         assert [s.correlation_id for s in outbound.steps if s.step == "delivered"] == [correlation]
+        assert [s.step for s in retried.steps] == ["retry", "delivered"]
+        retry_step, final = retried.steps
+        assert retry_step.detail["to"] == "wa.events.retry"
+        assert retry_step.detail["code"] == "genesys_retryable"
+        assert final.position is not None
+        assert final.position.topic == "wa.events.retry"
+        assert final.attempt == 2
+        assert [f["attempt"] for f in final.detail["failures"]] == [1]
+        assert final.detail["origin"]["topic"] == "wa.events"  # its first copy, kept
+
+        # The connections' "last webhook": Meta's newest is the retried message, Genesys's
+        # the agent's reply (Meta's status of that reply counts as Meta's).
+        meta_side, genesys_side = await StoredFactsDoctor(tenancy, tenancy.state.pool).examine(
+            tenant.tenant_id
+        )
+        assert meta_side.activity.last_webhook is not None
+        assert meta_side.activity.last_webhook.message_id == retried_id
+        assert genesys_side.activity.last_webhook is not None
+        assert genesys_side.activity.last_webhook.step == "delivered"
+        assert genesys_side.activity.last_webhook.correlation_id == correlation
+        assert [c.state for c in (*meta_side.checks, *genesys_side.checks)] == ["ok"] * 6
 
         key = await tenancy.keys.create(tenant.tenant_id, "console", admin)
         page = await new_page(browser)
@@ -157,6 +204,17 @@ async def test_the_journey_of_a_sandbox_message_both_ways(
         await expect(timeline).to_contain_text("Meta reported delivered: receipt sent to Genesys")
         await expect(page.locator("main")).to_contain_text(correlation)
         await shoot(page, "journey-outbound")
+
+        await page.go_back()
+        await page.get_by_role("link", name=f"Journey of {retried_id}").click()
+        timeline = page.locator("ol.timeline")
+        await expect(timeline).to_contain_text("Attempt failed — waiting on wa.events.retry")
+        await expect(timeline).to_contain_text("genesys_retryable")
+        await expect(timeline).to_contain_text("Waits until")
+        await expect(timeline).to_contain_text("Delivered to Genesys")
+        await expect(timeline).to_contain_text("wa.events.retry · partition")
+        await expect(timeline).to_contain_text("Earlier failed attempts")
+        await shoot(page, "journey-retried")
 
         await page.get_by_role("link", name="Connections").click()
         await expect(page.locator("main")).to_contain_text("last message carried")
