@@ -71,9 +71,17 @@ def nice_ceiling(value: float) -> int:
     return int(10 * power)  # pragma: no cover  (the loop always returns)
 
 
+def short(value: int) -> str:
+    """``950``, ``1.5k``, ``20k``, ``3M``: axis labels that fit a phone's width."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if value >= size:
+            return f"{value / size:.1f}".removesuffix(".0") + suffix
+    return str(value)
+
+
 def _y_ticks(top: int, plot_h: float) -> tuple[Tick, ...]:
     return tuple(
-        Tick(TOP + plot_h - plot_h * k / Y_STEPS, f"{top * k // Y_STEPS:,}", "end")
+        Tick(TOP + plot_h - plot_h * k / Y_STEPS, short(top * k // Y_STEPS), "end")
         for k in range(Y_STEPS + 1)
     )
 

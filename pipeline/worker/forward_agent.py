@@ -208,6 +208,9 @@ class EventHandler:
                 mark,
                 detail,
             )
+        except asyncpg.ForeignKeyViolationError:
+            # No such tenant in this database (the failure is likely tenant_not_found).
+            log.debug("journey step not recorded: unknown tenant")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("journey step not recorded: %s", type(exc).__name__)
 

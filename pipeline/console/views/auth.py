@@ -112,6 +112,8 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
         return _sign_in_form(request, 401, f"Not signed in: {exc.message}.")
     except ForbiddenError as exc:
         return _sign_in_form(request, 403, f"Not signed in: {exc.message}.")
+    # A browser signing in again leaves no older session of its own behind.
+    await console.sessions.end(request.cookies.get(COOKIE))
     session_id, session = await console.sessions.create(who)
     target = _next(form.get("next")) or _home(who.kind == "admin", who.tenant_id)
     response = see_other(target)

@@ -319,4 +319,8 @@ async def test_replay_from_the_dlq_page_reaches_the_topic_and_release_from_held(
         await expect(page.get_by_role("status")).to_contain_text(f"released to {WA_EVENTS}")
         released = await tail.records_for(key, 1, rounds=80)
     assert [h["released_from"] for _, h in released] == [held_ref.encode()]
+    trail = await audit.list_entries(tenancy.state.pool, tenant_id, limit=20, cursor=None)
+    assert [(e.target, e.actor) for e in trail.items if e.action == "held.release"] == [
+        (held_ref, "admin:token")
+    ]
     assert_clean(page)

@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
+
 from tenancy import audit
 from tenancy.audit import Actor
-from tenancy.models import CredentialsWrite, TenantCreate
+from tenancy.errors import AuthenticationError
+from tenancy.models import CredentialsWrite, MappingCreate, TenantCreate
 from tenancy.services import Tenancy
 from tests.integration.console.harness import Browserish, hidden
 from tests.integration.tenancy.conftest import ADMIN_TOKEN, tenant_jwt
@@ -218,6 +221,13 @@ async def test_a_new_key_is_shown_once_and_credentials_never(
     listing = await (await console.get(f"/console/t/{tenant_id}/keys")).text()
     assert "reporting" in listing
     assert key[1] not in listing
+    [made_key] = [k for k in await tenancy.keys.list_keys(tenant_id) if k.name == "reporting"]
+    revoked = await console.post(f"/console/t/{tenant_id}/keys/{made_key.key_id}/revoke")
+    assert revoked.status == 303
+    with pytest.raises(AuthenticationError):
+        await tenancy.keys.authenticate(key[1])
+    after = await (await console.get(revoked.headers["Location"])).text()
+    assert "Key revoked" in after
     secrets = {
         "appSecret": f"app-secret-{uuid.uuid4().hex}",
         "verifyToken": f"verify-{uuid.uuid4().hex}",
@@ -334,3 +344,38 @@ async def test_every_operator_page_and_live_part_renders(
         "/console/ops/dlq/replay", topic="wa.events", ref="wa.events.dlq:0:0"
     )
     assert unconfirmed.status == 400
+
+
+async def test_conversations_are_searched_by_customer_and_paged(
+    console: Browserish, tenancy: Tenancy, admin: Actor
+) -> None:
+    tenant_id, key = await _tenant(tenancy, admin, "convs")
+    for n in range(30):
+        name = "Dana Levi" if n == 7 else f"Customer {n:02d}"
+        await tenancy.state.upsert_mapping(
+            tenant_id, MappingCreate(wa_id=f"1555000{n:04d}", contact_name=name), admin
+        )
+    assert (await console.sign_in(key)).status == 303
+    first = await (await console.get(f"/console/t/{tenant_id}/conversations")).text()
+    assert first.count("/conversations/1555000") == 25
+    cursor = re.search(r'cursor=([^"&]+)"', first)
+    assert cursor is not None
+    second = await (
+        await console.get(f"/console/t/{tenant_id}/conversations?q=&cursor={cursor[1]}")
+    ).text()
+    assert second.count("/conversations/1555000") == 5
+    assert "Older conversations" not in second
+    by_name = await (await console.get(f"/console/t/{tenant_id}/conversations?q=dana")).text()
+    assert by_name.count("/conversations/1555000") == 1
+    assert "Dana Levi" in by_name
+    by_number = await (
+        await console.get(f"/console/t/{tenant_id}/conversations?q=%2B1555000002")
+    ).text()
+    assert by_number.count("/conversations/1555000") == 10
+    wildcard = await (await console.get(f"/console/t/{tenant_id}/conversations?q=%25")).text()
+    assert "No conversation matches" in wildcard
+    customer = await console.get(f"/console/t/{tenant_id}/conversations/15550000007")
+    assert customer.status == 200
+    assert "Dana Levi" in await customer.text()
+    missing = await console.get(f"/console/t/{tenant_id}/conversations/15559999999")
+    assert missing.status == 404

@@ -18,6 +18,7 @@ from connectors.sandbox.common import FailureRule
 from connectors.sandbox.meta_state import NumberConfig
 from connectors.signatures import SIGNATURE_HEADER, sign_genesys
 from pipeline.console.doctor import StoredFactsDoctor
+from pipeline.console.pipeline_health import read_health
 from pipeline.settings import WagenSettings
 from pipeline.store.journey_reads import Journey, read_journey
 from tenancy.audit import Actor
@@ -166,6 +167,15 @@ async def test_the_journey_of_a_sandbox_message_both_ways(
         assert genesys_side.activity.last_webhook.step == "delivered"
         assert genesys_side.activity.last_webhook.correlation_id == correlation
         assert [c.state for c in (*meta_side.checks, *genesys_side.checks)] == ["ok"] * 6
+
+        # Pipeline health reads this worker group's lag and the hour's traffic from Kafka.
+        health = await read_health(tenancy_settings.kafka, unique_name)
+        assert health.error is None
+        assert health.lag_note is None
+        assert {"wa.webhooks", "wa.events", "genesys.webhooks"} <= set(health.lag)
+        flows = {f.topic: f.total for f in health.flow}
+        assert flows["wa.webhooks"] >= 3  # two messages and a status, at least (shared topic)
+        assert flows["genesys.webhooks"] >= 1
 
         key = await tenancy.keys.create(tenant.tenant_id, "console", admin)
         page = await new_page(browser)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from pipeline.console.charts import HEIGHT, WIDTH, cumulative, daily_bars, nice_ceiling
+from pipeline.console.charts import HEIGHT, WIDTH, cumulative, daily_bars, nice_ceiling, short
 
 
 @pytest.mark.parametrize(
@@ -39,6 +39,13 @@ def test_the_running_total_meets_the_quota_line_at_the_limit() -> None:
     quota_y = float(quota.split()[0].split(",")[1])
     assert last_y == pytest.approx(quota_y)
     assert chart.x_ticks[-1].anchor == "end"  # the last label does not run off the edge
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(0, "0"), (950, "950"), (1000, "1k"), (1500, "1.5k"), (2_000_000, "2M")]
+)
+def test_axis_labels_are_short(value: int, text: str) -> None:
+    assert short(value) == text
 
 
 def test_no_quota_no_quota_line() -> None:
