@@ -11,7 +11,7 @@ SANDBOX ?= 1
 # Connected tests fail (never skip) when a service is missing under `make test`.
 PYTEST := WAGEN_REQUIRE_STACK=1 $(BIN)/python -m pytest
 
-.PHONY: help venv stack-up stack-down stack-status migrate run test test-unit lint fmt typecheck deploy-check bench
+.PHONY: help venv stack-up stack-down stack-status browser migrate run test test-unit lint fmt typecheck deploy-check bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ stack-down: ## Stop exactly what stack-up started
 
 stack-status: ## One line per local service
 	@$(STACK) status
+
+browser: ## Headless Chromium for the console's browser tests (apt-get when missing)
+	@deploy/local/browser
 
 migrate: venv stack-up ## Apply database migrations and create the Kafka topics
 	$(BIN)/wagen db migrate
@@ -63,7 +66,7 @@ fmt: venv ## Format and autofix
 typecheck: venv ## mypy --strict on every package and the tests
 	$(BIN)/mypy
 
-test: venv stack-up lint typecheck ## Everything CI runs: stack, lint, types, all tests
+test: venv stack-up browser lint typecheck ## Everything CI runs: stack, browser, lint, types, all tests
 	@$(PYTEST); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$rc
 

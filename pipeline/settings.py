@@ -359,6 +359,20 @@ class SimulatorSettings(BaseModel):
     genesys_port: int = Field(default=8091, ge=1, le=65535, description="Genesys simulator port.")
 
 
+class ConsoleSettings(BaseModel):
+    """The web console the gateway serves at ``/console`` (see the README's "Console")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    session_ttl_s: float = Field(
+        default=1800.0,
+        ge=60,
+        le=43_200,
+        description="How long a console sign-in lasts (no renewal; a JWT's own expiry wins "
+        "when sooner).",
+    )
+
+
 class WagenSettings(BaseSettings):
     """Everything a wagen process is configured with; defaults point at the local stack."""
 
@@ -402,6 +416,7 @@ class WagenSettings(BaseSettings):
     genesys: GenesysClientSettings = GenesysClientSettings()
     media: MediaSettings = MediaSettings()
     pacing: PacingSettings = PacingSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @property
     def development(self) -> bool:

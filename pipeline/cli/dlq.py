@@ -26,21 +26,12 @@ from pipeline.cli.common import (
     time_option,
 )
 from pipeline.kafka.topics import TOPICS, dlq_topic
-from pipeline.ops.dlq import (
-    REPLAYED,
-    DlqEntry,
-    Marks,
-    matches,
-    parse_ref,
-    read_marks,
-    read_topic,
-    replay,
-)
+from pipeline.ops.dlq import DlqEntry, Marks, matches, parse_ref, read_marks, read_topic
 from pipeline.ops.dlq_purge import PurgePlan, execute_purge, plan_purge
+from pipeline.ops.dlq_replay import replay_entries
 from pipeline.settings import WagenSettings
-from tenancy.audit import Actor, record
+from tenancy.audit import Actor
 from tenancy.db.pool import postgres_pool
-from tenancy.db.scope import tenant_tx
 
 _SOURCES = sorted({s.name for s in TOPICS if not s.name.endswith((".dlq", ".retry", ".held"))})
 
@@ -197,36 +188,16 @@ def dlq_show(settings: WagenSettings, source: str, ref: str) -> None:
 async def _replay(
     settings: WagenSettings, entries: list[DlqEntry], marks: Marks, force: bool, actor: Actor
 ) -> list[tuple[str, str]]:
-    outcomes: list[tuple[str, str]] = []
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka.servers, acks="all", enable_idempotence=True
     )
     await producer.start()
     try:
         async with postgres_pool(settings.postgres) as pool:
-            for entry in entries:
-                done = marks.replays[entry.ref]
-                if not entry.tenant_id:
-                    outcomes.append((entry.ref, "skipped: no tenant, cannot be routed"))
-                elif entry.ref in marks.purged:
-                    outcomes.append((entry.ref, "skipped: purged"))
-                elif done and not force:
-                    outcomes.append((entry.ref, "skipped: replayed before (use --force)"))
-                else:
-                    async with tenant_tx(pool, entry.tenant_id) as conn:
-                        await replay(producer, entry)
-                        await record(
-                            conn,
-                            actor,
-                            tenant_id=entry.tenant_id,
-                            action=REPLAYED,
-                            target=entry.ref,
-                            details={"to": entry.source_topic, "times_before": done},
-                        )
-                    outcomes.append((entry.ref, f"replayed to {entry.source_topic}"))
+            done = await replay_entries(producer, pool, entries, marks, force=force, actor=actor)
     finally:
         await producer.stop()
-    return outcomes
+    return [(o.ref, o.outcome) for o in done]
 
 
 @dlq.command("replay")

@@ -56,15 +56,24 @@ def run(settings: WagenSettings) -> None:
 
     With WAGEN_SANDBOX=1 the Meta and Genesys simulators run too, and a demo tenant is set up.
     """
+    from pipeline.console.demo import console_lines, issue_demo_key
     from pipeline.runtime.supervisor import run_all
 
     refuse_unfit_for_production(settings)
     if not settings.sandbox:
+        click.echo(console_lines(settings))
         sys.exit(run_all())
-    from pipeline.runtime.sandbox_mode import bootstrap_demo_tenant, instructions, simulator_env
+    from pipeline.runtime.sandbox_mode import (
+        DEMO,
+        bootstrap_demo_tenant,
+        instructions,
+        simulator_env,
+    )
 
     bootstrap_demo_tenant(settings)
     click.echo(instructions(settings))
+    demo_key = issue_demo_key(settings, DEMO.tenant_id)
+    click.echo(console_lines(settings, (DEMO.tenant_id, demo_key)))
     commands = (
         ("sandbox", "meta", "--host", settings.simulators.host,
          "--port", str(settings.simulators.meta_port)),

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from pipeline.console.app import add_console
 from pipeline.gateway.body_timeout import body_timeout_middleware
 from pipeline.gateway.client_address import client_address_middleware, parse_networks
 from pipeline.gateway.correlation import correlation_middleware
@@ -114,6 +115,7 @@ def create_app(settings: WagenSettings) -> web.Application:
     add_routes(app)
     add_webhook_routes(app)
     add_media_routes(app)
+    add_console(app)
     return app
 
 

@@ -18,6 +18,8 @@ import asyncpg
 
 from pipeline.kafka.topics import WA_EVENTS, held_topic
 from pipeline.ops.dlq import DlqEntry, read_topic
+from pipeline.ops.dlq_replay import entry_message
+from pipeline.store import journey
 from tenancy import usage
 from tenancy.audit import Actor, record
 from tenancy.db.scope import tenant_tx
@@ -160,3 +162,14 @@ class HeldReleaser:
                 target=entry.ref,
                 details={"reason": reason, "forced": forced},
             )
+            whose = entry_message(entry)
+            if whose is not None:
+                position = journey.Position(entry.topic, entry.partition, entry.offset)
+                await journey.step(
+                    entry.tenant_id,
+                    whose[0],
+                    whose[1],
+                    "released",
+                    journey.Mark.of(entry.headers, position, attempt=0),
+                    {"to": self._source, "by": self._actor.label, "reason": reason},
+                ).run(conn)

@@ -217,19 +217,12 @@ async def outbound(conn: Connection, tenant_id: str, wa_message_id: str) -> Outb
     )
 
 
-async def set_outbound_status(
-    conn: Connection,
-    tenant_id: str,
-    wa_message_id: str,
-    status: Literal["delivered", "failed"],
-    at: datetime,
-) -> None:
-    """Record the receipt just sent for an outbound message."""
-    await conn.execute(
+def outbound_status(
+    tenant_id: str, wa_message_id: str, status: Literal["delivered", "failed"], at: datetime
+) -> Statement:
+    """Recording the receipt just sent for an outbound message."""
+    return Statement(
         "UPDATE message_tracking SET status = $3, updated_at = greatest(updated_at, $4) "
         "WHERE tenant_id = $1 AND direction = 'outbound' AND wa_message_id = $2",
-        tenant_id,
-        wa_message_id,
-        status,
-        at,
+        (tenant_id, wa_message_id, status, at),
     )

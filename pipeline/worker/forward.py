@@ -32,6 +32,7 @@ doubt.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
@@ -48,7 +49,7 @@ from connectors.genesys.errors import (
 from connectors.genesys.token import GenesysTenant
 from connectors.translate import GenesysCall, GenesysTarget, event_to_genesys, referenced_wamids
 from pipeline.media.ingest import NO_MEDIA, MediaIngest
-from pipeline.store import identities, mappings, tracking
+from pipeline.store import identities, journey, mappings, tracking
 from pipeline.store.claims import Claim, ClaimStore
 from pipeline.worker.errors import SendInDoubtError
 from pipeline.worker.pacing import CallPacer
@@ -116,8 +117,11 @@ class Forwarder:
     pacer: CallPacer
     in_doubt_settle_s: float
 
-    async def message(self, event: MessageReceived) -> Result:
-        """Deliver one customer message to the tenant's Genesys integration, once."""
+    async def message(self, event: MessageReceived, mark: journey.Mark | None = None) -> Result:
+        """Deliver one customer message to the tenant's Genesys integration, once.
+
+        ``mark``: the record being carried, for the message's journey row.
+        """
         tenant = await self.tenants.active(event.tenant_id)
         target = await self.tenants.genesys(event.tenant_id)
         await self.pacer.acquire("genesys", event.tenant_id)
@@ -130,6 +134,7 @@ class Forwarder:
         )
         if claim is None:
             return "duplicate"
+        claimed_at_ms = time.time_ns() // 1_000_000
         in_doubt = claim.in_doubt
         try:
             if claim.doubt_age_s is not None:
@@ -138,7 +143,8 @@ class Forwarder:
                     self.pool, self.genesys, self.pacer, target, event, claim.customer
                 )
                 if earlier is not None:
-                    await self._record(event, claim, earlier)
+                    way = _Way(mark, claimed_at_ms, recovered=True)
+                    await self._record(event, claim, earlier, way)
                     await self.claims.remember_done(claim)
                     return "recovered"
                 in_doubt = False
@@ -153,7 +159,8 @@ class Forwarder:
             accepted = [
                 await self._call(target, call, paced=n == 0) for n, call in enumerate(calls)
             ]
-            await self._record(event, claim, accepted[-1] if accepted else None)
+            way = _Way(mark, claimed_at_ms, recovered=False)
+            await self._record(event, claim, accepted[-1] if accepted else None, way)
         except BaseException as exc:
             answered = not in_doubt or nothing_accepted(exc)
             await self.claims.release(claim, answered=answered)
@@ -178,7 +185,7 @@ class Forwarder:
                 tenant_id=event.tenant_id,
             )
 
-    async def status(self, event: StatusReceived) -> Result:
+    async def status(self, event: StatusReceived, mark: journey.Mark | None = None) -> Result:
         """Turn a delivered/failed status of an agent's message into one Genesys receipt."""
         receipt: Literal["delivered", "failed"]
         if event.type == "delivered":
@@ -211,9 +218,14 @@ class Forwarder:
         )
         for call in calls:
             await self._call(target, call)
+        noted = {"status": receipt, "waMessageId": event.message_id, "metaAt": event.timestamp}
         async with tenant_tx(self.pool, event.tenant_id) as conn:
-            await tracking.set_outbound_status(
-                conn, event.tenant_id, event.message_id, receipt, event.timestamp
+            await run_together(
+                conn,
+                tracking.outbound_status(
+                    event.tenant_id, event.message_id, receipt, event.timestamp
+                ),
+                journey.step(event.tenant_id, "outbound", genesys_id, "receipt", mark, noted),
             )
         return "receipt_sent"
 
@@ -255,9 +267,22 @@ class Forwarder:
             raise
 
     async def _record(
-        self, event: MessageReceived, claim: Claim, accepted: InboundAccepted | None
+        self,
+        event: MessageReceived,
+        claim: Claim,
+        accepted: InboundAccepted | None,
+        way: _Way,
     ) -> None:
-        # Three tables, one round trip: the claim closed, the mapping refreshed, the usage.
+        # Four tables, one round trip: the claim closed, the mapping refreshed, the usage,
+        # the journey.
+        delivered = {
+            "to": "genesys",
+            "genesysMessageId": accepted.id if accepted else None,
+            "genesysConversationId": accepted.conversation_id if accepted else None,
+            "claimedAtMs": way.claimed_at_ms,
+            "recovered": way.recovered,
+            "metaAt": event.timestamp,
+        }
         async with tenant_tx(self.pool, event.tenant_id) as conn:
             await run_together(
                 conn,
@@ -271,4 +296,17 @@ class Forwarder:
                     genesys_conversation_id=accepted.conversation_id if accepted else None,
                 ),
                 usage.increment(event.tenant_id, MESSAGES_IN, 1, usage.today()),
+                journey.step(
+                    event.tenant_id, "inbound", event.message_id, "delivered", way.mark, delivered
+                ),
             )
+
+
+@dataclass(frozen=True)
+class _Way:
+    """How a message got to its delivery: the record carrying it, when it was claimed, and
+    whether Genesys had it already (a message in doubt, recovered without a resend)."""
+
+    mark: journey.Mark | None
+    claimed_at_ms: int
+    recovered: bool

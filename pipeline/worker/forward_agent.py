@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import asyncpg
 import faust
 from pydantic import ValidationError
 
@@ -27,6 +28,8 @@ from pipeline.kafka import retry
 from pipeline.kafka.retry import BackoffPolicy
 from pipeline.metrics import record as metrics
 from pipeline.settings import PacingSettings
+from pipeline.store import journey
+from pipeline.store.tracking import Direction
 from pipeline.worker.errors import BadEventError
 from pipeline.worker.forward import Result
 from pipeline.worker.keyed_agent import KeyedAgentContext, Record, register_keyed_agents
@@ -79,7 +82,9 @@ class EventHandler:
         """Attempt ``attempt`` (from 1) of one record; where its failure goes, if it failed."""
         tenant, started = record.tenant, time.monotonic()
         try:
-            result = await self._dispatch(record.value)
+            result = await self._dispatch(
+                record.value, journey.Mark.of(record.headers, record.position, attempt)
+            )
         except Exception as exc:
             decision = decide(exc, attempt, self._policy)
             log_failure(log, "event", exc, decision, tenant, attempt)
@@ -90,7 +95,7 @@ class EventHandler:
             log.info("event forwarded", extra={"tenant_id": tenant, "result": result})
         return None
 
-    async def _dispatch(self, value: bytes) -> Result | SideResult | None:
+    async def _dispatch(self, value: bytes, mark: journey.Mark) -> Result | SideResult | None:
         try:
             event = WAGEN_EVENT.validate_json(value)
         except ValidationError as exc:
@@ -98,10 +103,10 @@ class EventHandler:
         clients = self._resources.clients
         forwarder = clients.forwarder
         if isinstance(event, MessageReceived):
-            return await forwarder.message(event)
+            return await forwarder.message(event, mark)
         if isinstance(event, StatusReceived):
             await clients.side.before_status(event)
-            return await forwarder.status(event)
+            return await forwarder.status(event, mark)
         if isinstance(event, EchoReceived | CallReceived | PreferenceChanged):
             return await clients.side.handle(event)
         # Webhook errors concern no conversation; they are logged by the split agent.
@@ -122,10 +127,23 @@ class EventHandler:
         extra: Sequence[tuple[str, bytes]] = (),
     ) -> None:
         """Send a failed record to the retry topic, the held topic or the DLQ."""
-        key, value, headers = record.key, record.value, record.headers
+        now = retry.now_ms()
+        await self._publish(decision, record, attempt, extra, now)
+        await self._journey_failure(decision, record, attempt, now)
+
+    async def _publish(
+        self,
+        decision: Decision,
+        record: Record,
+        attempt: int,
+        extra: Sequence[tuple[str, bytes]],
+        now: int,
+    ) -> None:
+        key, value = record.key, record.value
+        # Copies name the first position of the record, for its journey.
+        headers = {**record.headers, **dict(journey.origin_header(record.headers, record.position))}
         source = self._topics.source_name
         metrics.failure_routed(decision.destination, source, decision.code, record.tenant)
-        now = retry.now_ms()
         failures = retry.with_failure(
             headers, attempt=attempt, code=decision.code, error=decision.error, at_ms=now
         )
@@ -163,6 +181,50 @@ class EventHandler:
             (retry.HISTORY, retry.history_json(failures).encode()),
         ]
         await self._topics.dlq.send(key=key, value=value, headers=dead)
+
+    def journey_of(self, record: Record) -> tuple[Direction, str] | None:
+        """Whose journey a record belongs to: a customer's message (its wamid), or, for a
+        status, the agent's message it reports on (found by that wamid); from the split
+        agent's headers."""
+        message_id = record.headers.get("message_id", b"").decode(errors="replace")
+        if not message_id:
+            return None
+        kind = record.headers.get("kind", b"").decode(errors="replace")
+        return ("outbound" if kind == "status" else "inbound"), message_id
+
+    async def _journey_failure(
+        self, decision: Decision, record: Record, attempt: int, now: int
+    ) -> None:
+        """Note where the failed record went, for its journey. Best effort, once the record
+        was handed to its topic: a journey row is never worth a lost or doubled message."""
+        whose, tenant = self.journey_of(record), record.tenant
+        if whose is None or not tenant:
+            return
+        topics = {"retry": self._topics.retry, "held": self._topics.held, "dlq": self._topics.dlq}
+        detail: dict[str, object] = {
+            "to": next(iter(topics[decision.destination].topics)),
+            "code": decision.code,
+            "error": decision.error[:500],
+            "event": record.headers.get("kind", b"").decode(errors="replace") or None,
+        }
+        if decision.destination == "retry":
+            detail["notBeforeMs"] = now + int(decision.delay_s * 1000)
+        mark = journey.Mark.of(record.headers, record.position, attempt)
+        try:
+            await journey.record_step(
+                self._resources.clients.resources.postgres,
+                tenant,
+                whose[0],
+                whose[1],
+                decision.destination,
+                mark,
+                detail,
+            )
+        except asyncpg.ForeignKeyViolationError:
+            # No such tenant in this database (the failure is likely tenant_not_found).
+            log.debug("journey step not recorded: unknown tenant")
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("journey step not recorded: %s", type(exc).__name__)
 
 
 def conversation_key(record: Record) -> str:

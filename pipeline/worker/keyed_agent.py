@@ -25,6 +25,7 @@ import redis.exceptions
 
 from pipeline.kafka import retry
 from pipeline.settings import PacingSettings
+from pipeline.store.journey import Position
 from pipeline.telemetry.correlation import LogContext, bound
 from pipeline.worker.order import PARK_SEQ, ConversationOrder, park_seq
 from pipeline.worker.resources import WorkerClients, WorkerResources
@@ -41,6 +42,8 @@ class Record:
     key: bytes | None
     value: bytes
     headers: dict[str, bytes]
+    position: Position | None = None
+    """Where the record sits on Kafka (for the message's journey); None in unit tests."""
 
     @property
     def tenant(self) -> str:
@@ -160,7 +163,9 @@ def record_of(event: faust.EventT[bytes]) -> Record:
     headers: Mapping[str, bytes] = dict(event.headers or {})
     value = event.value if isinstance(event.value, bytes) else b""
     key = event.key if isinstance(event.key, bytes) else None
-    return Record(key=key, value=value, headers=dict(headers))
+    message = event.message
+    position = Position(message.topic, message.partition, message.offset)
+    return Record(key=key, value=value, headers=dict(headers), position=position)
 
 
 async def run_in_key_order(

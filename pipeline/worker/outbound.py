@@ -53,7 +53,7 @@ from connectors.translate import (
     parse_outbound,
 )
 from pipeline.kafka.retry import BackoffPolicy
-from pipeline.store import identities, window
+from pipeline.store import identities, journey, window
 from pipeline.store.identities import KnownCustomer
 from pipeline.store.outbound import OutboundFailure
 from pipeline.store.window import CustomerContact
@@ -162,16 +162,21 @@ class OutboundSender:
     policy: BackoffPolicy
     pacer: CallPacer
 
-    async def handle(self, raw: bytes, tenant_id: str, attempt: int) -> Outcome:
-        """Attempt ``attempt`` (from 1) of one webhook body of ``tenant_id``."""
+    async def handle(
+        self, raw: bytes, tenant_id: str, attempt: int, mark: journey.Mark | None = None
+    ) -> Outcome:
+        """Attempt ``attempt`` (from 1) of one webhook body of ``tenant_id``; ``mark``: the
+        record being carried, for the message's journey row."""
         message = parse_outbound(raw, tenant_id=tenant_id)
         if isinstance(message, OpenEventNormalizedMessage):
             return Outcome(await self._typing(tenant_id, message))
         if isinstance(message, AgentMessage):
-            return await self._message(tenant_id, message, attempt)
+            return await self._message(tenant_id, message, attempt, mark)
         return Outcome("ignored")
 
-    async def _message(self, tenant_id: str, message: AgentMessage, attempt: int) -> Outcome:
+    async def _message(
+        self, tenant_id: str, message: AgentMessage, attempt: int, mark: journey.Mark | None
+    ) -> Outcome:
         await self.tenants.active(tenant_id)
         target = await self.tenants.genesys(tenant_id)
         customer = customer_wa_id(message.channel.to.id)
@@ -188,7 +193,7 @@ class OutboundSender:
                     await self.claims.record_failure(claim, failure)
                 else:
                     # Bookkeeping failures are retried, never reported: the message went.
-                    await self._record_sent(claim, wamid, parts)
+                    await self._record_sent(claim, wamid, parts, mark)
                     await self.claims.remember_done(claim)
                     return Outcome("sent" if parts else "nothing_to_send")
             await self._receipt(target, message.id, customer, failure)
@@ -238,8 +243,16 @@ class OutboundSender:
                     await self.claims.part_sent(claim, index + 1)
         return wamid, len(planned)
 
-    async def _record_sent(self, claim: OutboundClaim, wamid: str | None, parts: int) -> None:
-        writes = [self.claims.sent(claim, wamid, parts)]
+    async def _record_sent(
+        self, claim: OutboundClaim, wamid: str | None, parts: int, mark: journey.Mark | None
+    ) -> None:
+        delivered = {"to": "meta", "waMessageId": wamid, "parts": parts}
+        writes = [
+            self.claims.sent(claim, wamid, parts),
+            journey.step(
+                claim.tenant_id, "outbound", claim.genesys_message_id, "delivered", mark, delivered
+            ),
+        ]
         if parts:
             writes.append(usage.increment(claim.tenant_id, MESSAGES_OUT, 1, usage.today()))
         async with tenant_tx(self.pool, claim.tenant_id) as conn:

@@ -26,6 +26,8 @@ from connectors.genesys.attachments import GenesysAttachments
 from pipeline.kafka.retry import BackoffPolicy
 from pipeline.metrics import record as metrics
 from pipeline.settings import WagenSettings
+from pipeline.store import journey
+from pipeline.store.tracking import Direction
 from pipeline.telemetry.correlation import LogContext
 from pipeline.worker.errors import BadEventError
 from pipeline.worker.forward_agent import EventHandler, EventTopics
@@ -93,7 +95,8 @@ class OutboundHandler(EventHandler):
         try:
             if not tenant:
                 raise BadEventError("genesys.webhooks record has no tenant_id header")
-            outcome = await self._sender().handle(record.value, tenant, attempt)
+            mark = journey.Mark.of(record.headers, record.position, attempt)
+            outcome = await self._sender().handle(record.value, tenant, attempt, mark)
         except Exception as exc:
             decision = decide(exc, attempt, self._policy)
             log_failure(log, "agent webhook", exc, decision, tenant, attempt)
@@ -107,6 +110,12 @@ class OutboundHandler(EventHandler):
             return None
         log.warning("agent message failed: %s", failure.error, extra=extra)
         return Decision("dlq", failure.error_code, printable(failure.error))
+
+    def journey_of(self, record: Record) -> tuple[Direction, str] | None:
+        """An agent's message, by its Genesys id (read from the body: the gateway does not
+        parse it)."""
+        message_id = agent_log_facts(record).message_id
+        return ("outbound", message_id) if message_id else None
 
 
 def agent_conversation(record: Record) -> str:

@@ -26,7 +26,9 @@ import faust
 
 from connectors.meta.payload import MetaPayloadError
 from connectors.meta.webhook import RejectedItem, split_body
+from pipeline.kafka.retry import now_ms
 from pipeline.metrics import record as metrics
+from pipeline.store import journey
 from pipeline.telemetry.correlation import LogContext, bound
 from pipeline.worker.records import RecordContext, dlq_headers
 
@@ -74,14 +76,24 @@ def _dead_item(
     return replace(out, headers=[*out.headers, (ITEM_PATH, item.path.encode())])
 
 
-def route_webhook(value: bytes, headers: Mapping[str, bytes], source_topic: str) -> Routed:
-    """What to publish for one raw webhook record (pure: no I/O); never raises."""
+def route_webhook(
+    value: bytes,
+    headers: Mapping[str, bytes],
+    source_topic: str,
+    position: journey.Position | None = None,
+) -> Routed:
+    """What to publish for one raw webhook record (pure but for the clock: no I/O); never
+    raises. ``position``: where the webhook record sits, named on each event for its journey.
+    """
     try:
         context = RecordContext.from_headers(headers)
     except ValueError as exc:
         return Routed([_dead(value, headers, source_topic, "bad_record", str(exc))])
     try:
         split = split_body(value, context.tenant_id, context.received_at)
+        way = {journey.SPLIT_AT_MS: str(now_ms())}
+        if position is not None:
+            way[journey.WEBHOOK_REF] = position.ref
         records = [
             Outgoing(
                 "events",
@@ -91,6 +103,7 @@ def route_webhook(value: bytes, headers: Mapping[str, bytes], source_topic: str)
                     kind=event.kind,
                     event_id=str(event.event_id),
                     message_id=event.message_id or "",
+                    **way,
                 ),
             )
             for event in split.events
@@ -120,8 +133,10 @@ def register_split_agent(
             headers = dict(record.headers or {})
             value = record.value if isinstance(record.value, bytes) else b""
             started, outcome = time.monotonic(), "split"
+            message = record.message
+            position = journey.Position(message.topic, message.partition, message.offset)
             with bound(LogContext.from_headers(headers)):
-                routed = route_webhook(value, headers, source_name)
+                routed = route_webhook(value, headers, source_name, position)
                 for note in routed.notes:
                     log.info("webhook split: %s", note)
                 for out in routed.records:
