@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.settings import GenesysClientSettings, MetaClientSettings
 from tenancy.settings import (
     AdminSettings,
     JwtSettings,
+    OnboardingSettings,
     PostgresSettings,
     RedisSettings,
     TenancySettings,
@@ -267,6 +268,15 @@ class MediaSettings(BaseModel):
     s3_timeout_s: float = Field(
         default=60.0, gt=0, description="Timeout of one S3 request (a 25 MB upload included)."
     )
+    link_previous_secret: SecretStr | None = Field(
+        default=None,
+        description="The link secret before the last rotation: links it signed still work "
+        "until `WAGEN_MEDIA_LINK_PREVIOUS_SECRET_UNTIL` (set both, for at least the link TTL).",
+    )
+    link_previous_secret_until: AwareDatetime | None = Field(
+        default=None,
+        description="When the previous link secret stops being accepted (ISO-8601 with zone).",
+    )
 
     @property
     def s3_endpoint(self) -> str:
@@ -280,6 +290,8 @@ class MediaSettings(BaseModel):
             raise ValueError("media retention_s must be at least link_ttl_s")
         if self.backend == "s3" and not self.s3_bucket:
             raise ValueError("media backend s3 needs WAGEN_MEDIA_S3_BUCKET")
+        if (self.link_previous_secret is None) != (self.link_previous_secret_until is None):
+            raise ValueError("set both media link_previous_secret and its _until, or neither")
         return self
 
 
@@ -355,3 +367,4 @@ class WagenSettings(BaseSettings):
     genesys: GenesysClientSettings = GenesysClientSettings()
     media: MediaSettings = MediaSettings()
     pacing: PacingSettings = PacingSettings()
+    onboarding: OnboardingSettings = OnboardingSettings()

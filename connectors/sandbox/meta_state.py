@@ -26,9 +26,18 @@ MEDIA_URL_TTL_S = 300
 """How long a media download URL works (Meta: 5 minutes)."""
 
 
+DEFAULT_APP_ID = "1234567890123456"
+"""The Meta app of numbers registered without one."""
+
+
 class NumberConfig(ControlModel):
     """``POST /_sandbox/numbers``: a business number, the token allowed to use it, and where
     its webhooks go.
+
+    ``webhook_url`` is the app's own callback (set in Meta's App Dashboard); a callback
+    override set through ``POST /{waba-id}/subscribed_apps`` takes precedence, as at Meta.
+    ``app_id`` is the app the token belongs to; the other fields are what
+    ``GET /{phone-number-id}`` describes.
     """
 
     phone_number_id: str = Field(pattern=r"^[0-9]{1,30}$")
@@ -37,6 +46,19 @@ class NumberConfig(ControlModel):
     webhook_url: str | None = None
     display_phone_number: str = "15550001111"
     waba_id: str = "102290129340398"
+    app_id: str = Field(default=DEFAULT_APP_ID, pattern=r"^[0-9]{1,30}$")
+    verified_name: str = "Sandbox Business"
+    quality_rating: str = "GREEN"
+    throughput_level: str = "STANDARD"
+    status: str = "CONNECTED"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """An app subscribed to a WABA's webhooks, with its callback override (if any)."""
+
+    app_id: str
+    override_callback_uri: str | None = None
 
 
 @dataclass
@@ -68,6 +90,9 @@ class MetaSandbox:
         clock: wall-clock seconds (tests may replace it).
         window_s: the customer service window.
         url_secret: signs media download URLs.
+        subscriptions: WABA id -> app id -> the app's subscription to the WABA's webhooks.
+        refusing_wabas: WABAs that refuse to subscribe an app (403, code 200).
+        verify_callbacks: check a callback override with a verification request first.
     """
 
     numbers: dict[str, NumberConfig] = field(default_factory=dict)
@@ -80,6 +105,22 @@ class MetaSandbox:
     clock: Callable[[], float] = time.time
     window_s: float = WINDOW_S
     url_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    subscriptions: dict[str, dict[str, Subscription]] = field(default_factory=dict)
+    refusing_wabas: set[str] = field(default_factory=set)
+    verify_callbacks: bool = True
+
+    def token_numbers(self, token: str) -> list[NumberConfig]:
+        """The numbers ``token`` belongs to (none for an unknown or revoked token)."""
+        if token in self.revoked:
+            return []
+        return [n for n in self.numbers.values() if hmac.compare_digest(n.access_token, token)]
+
+    def callback_of(self, number: NumberConfig) -> str | None:
+        """Where the number's webhooks go: the WABA's override for its app, else the app's."""
+        subscription = self.subscriptions.get(number.waba_id, {}).get(number.app_id)
+        if subscription is not None and subscription.override_callback_uri:
+            return subscription.override_callback_uri
+        return number.webhook_url
 
     def token_known(self, token: str) -> bool:
         """Whether ``token`` belongs to some number and is not revoked."""

@@ -21,7 +21,14 @@ from pipeline.cli.replay import replay
 from pipeline.cli.sandbox import sandbox
 from pipeline.cli.sandbox_demo import inspect, send_agent_reply, send_customer_message
 from pipeline.cli.tail import tail
-from pipeline.cli.tenants import tenants
+from pipeline.cli.tenants import credentials, tenants
+from pipeline.cli.tenants_connect import (
+    credentials_remove,
+    credentials_rotate,
+    credentials_set,
+    delete,
+    doctor,
+)
 from pipeline.cli.topics import topics
 from pipeline.runtime.sandbox_mode import with_sandbox
 from pipeline.settings import WagenSettings
@@ -63,6 +70,10 @@ for operator_command in (lag, tail, replay):
     cli.add_command(operator_command)
 for demo_command in (send_customer_message, send_agent_reply, inspect):
     sandbox.add_command(demo_command)
+for tenant_command in (doctor, delete):
+    tenants.add_command(tenant_command)
+for credentials_command in (credentials_set, credentials_rotate, credentials_remove):
+    credentials.add_command(credentials_command)
 
 
 def main() -> None:

@@ -40,6 +40,17 @@ def _run(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
         sys.exit(1)
 
 
+def _demo_integration(settings: WagenSettings) -> str:
+    """The id of the integration onboarding made for the demo tenant (found by its name)."""
+    name = settings.onboarding.integration_name_of(DEMO.tenant_id)
+    found = _run("GET", f"{genesys_url(settings)}/_sandbox/integrations")["integrations"]
+    for integration in found:
+        if integration.get("name") == name:
+            return str(integration["id"])
+    click.echo(f"error: no integration {name!r} in the Genesys simulator yet", err=True)
+    sys.exit(1)
+
+
 @click.command("send-customer-message")
 @click.option("--text", required=True, help="What the customer writes.")
 @click.option("--from", "from_", default=DEMO.customer_wa_id, show_default=True, help="wa_id.")
@@ -57,8 +68,10 @@ def send_customer_message(settings: WagenSettings, text: str, from_: str, name: 
 @click.option("--to", default=f"+{DEMO.customer_wa_id}", show_default=True, help="Customer id.")
 @click.pass_obj
 def send_agent_reply(settings: WagenSettings, text: str, to: str) -> None:
-    """A Genesys agent answers (a signed Genesys outbound webhook)."""
-    body = {"integration_id": DEMO.genesys_integration_id, "to": to, "text": text}
+    """A Genesys agent answers (a signed Genesys outbound webhook), on the integration
+    onboarding created for the demo tenant."""
+    integration_id = _demo_integration(settings)
+    body = {"integration_id": integration_id, "to": to, "text": text}
     result = _run("POST", f"{genesys_url(settings)}/_sandbox/webhooks/outbound", body)
     click.echo(json.dumps(result))
 

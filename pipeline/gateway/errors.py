@@ -29,6 +29,8 @@ from tenancy.errors import (
     QuotaExceededError,
     RateLimitedError,
     TenancyError,
+    UnprocessableError,
+    VendorUnavailableError,
 )
 from tenancy.http.context import REQUEST_ID_HEADER, request_id
 from tenancy.vault import VaultUnavailableError
@@ -44,6 +46,8 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     RateLimitedError: 429,
     QuotaExceededError: 429,
     VaultUnavailableError: 503,
+    UnprocessableError: 422,
+    VendorUnavailableError: 503,
     SignatureError: 401,
     # Meta's documented answer to a wrong verify token on the GET handshake.
     MetaHandshakeError: 403,
@@ -67,6 +71,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    422: "unprocessable",
 }
 
 

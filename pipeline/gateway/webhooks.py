@@ -11,15 +11,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from connectors.errors import SignatureMismatchError
+from connectors.meta.errors import MetaHandshakeError
 from connectors.meta.handshake import verify_handshake
 from connectors.signatures import SIGNATURE_HEADER, verify_genesys_signature, verify_meta_signature
 from pipeline.gateway.keys import PRODUCER_KEY, TENANT_SECRETS_KEY
 from pipeline.gateway.meta_numbers import business_numbers, decode, split_by_owner
-from pipeline.gateway.tenant_secrets import TenantSecrets
+from pipeline.gateway.tenant_secrets import CredentialsMissingError, TenantSecrets
 from pipeline.kafka.topics import GENESYS_WEBHOOKS, WA_WEBHOOKS, WA_WEBHOOKS_QUARANTINE
 from pipeline.metrics import record as metrics
 from pipeline.metrics.ingress import counted, tenant_verified
@@ -29,7 +31,7 @@ from tenancy.errors import (
     TenantNotFoundError,
     TenantSuspendedError,
 )
-from tenancy.http.context import request_id
+from tenancy.http.context import ONBOARDING_KEY, request_id
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +47,22 @@ async def meta_handshake(request: web.Request) -> web.Response:
     tenant_id = request.match_info["tenant"]
     secrets = request.app[TENANT_SECRETS_KEY]
     await secrets.active_tenant(tenant_id)
-    credentials = await secrets.meta(tenant_id)
-    challenge = verify_handshake(request.query, credentials.verify_token, tenant_id=tenant_id)
+    try:
+        credentials = await secrets.meta(tenant_id)
+        challenge = verify_handshake(request.query, credentials.verify_token, tenant_id=tenant_id)
+    except (MetaHandshakeError, CredentialsMissingError):
+        # Onboarding checks the callback right after storing a (new) verify token: read again.
+        secrets.forget_credentials(tenant_id)
+        credentials = await secrets.meta(tenant_id)
+        challenge = verify_handshake(request.query, credentials.verify_token, tenant_id=tenant_id)
     return web.Response(text=challenge, content_type="text/plain")
 
 
 async def meta_webhook(request: web.Request) -> web.Response:
     """A tenant's Meta webhook → ``wa.webhooks``; another tenant's number → quarantine."""
 
-    async def secret(secrets: TenantSecrets, tenant_id: str) -> str:
-        return (await secrets.meta(tenant_id)).app_secret
+    async def secret(secrets: TenantSecrets, tenant_id: str) -> list[str]:
+        return (await secrets.meta(tenant_id)).signing_secrets(datetime.now(UTC))
 
     async def owned(body: bytes, tenant_id: str) -> None:
         foreign = business_numbers(decode(body)) - await secrets_of(request).owned_numbers(
@@ -163,8 +171,9 @@ def secrets_of(request: web.Request) -> TenantSecrets:
 async def genesys_webhook(request: web.Request) -> web.Response:
     """A tenant's Genesys outbound webhook → ``genesys.webhooks``."""
 
-    async def secret(secrets: TenantSecrets, tenant_id: str) -> str:
-        return (await secrets.genesys(tenant_id)).outbound_webhook_secret
+    async def secret(secrets: TenantSecrets, tenant_id: str) -> list[str]:
+        # During a rotation the previous secret verifies too, until its window ends.
+        return (await secrets.genesys(tenant_id)).signing_secrets(datetime.now(UTC))
 
     return await _ingest(request, "genesys", GENESYS_WEBHOOKS, verify_genesys_signature, secret)
 
@@ -174,7 +183,7 @@ async def _ingest(
     source: str,
     topic: str,
     verify: Callable[..., None],
-    secret_of: Callable[[TenantSecrets, str], Awaitable[str]],
+    secret_of: Callable[[TenantSecrets, str], Awaitable[list[str]]],
     check: Callable[[bytes, str], Awaitable[None]] | None = None,
 ) -> web.Response:
     received_ms = time.time_ns() // 1_000_000
@@ -186,11 +195,11 @@ async def _ingest(
     log.debug("webhook received", extra={"source": source, "bytes": len(body)})
     header = request.headers.get(SIGNATURE_HEADER)
     try:
-        verify(body, header, [await secret_of(secrets, tenant_id)], tenant_id=tenant_id)
+        verify(body, header, await secret_of(secrets, tenant_id), tenant_id=tenant_id)
     except SignatureMismatchError:
         # Maybe the secret was rotated since we cached it: read Vault once more.
         secrets.forget_credentials(tenant_id)
-        verify(body, header, [await secret_of(secrets, tenant_id)], tenant_id=tenant_id)
+        verify(body, header, await secret_of(secrets, tenant_id), tenant_id=tenant_id)
     if check is not None:
         await check(body, tenant_id)
     await _publish(request, topic, tenant_id, body, source, received_ms)
@@ -213,6 +222,7 @@ async def _publish(
         ],
     )
     metrics.webhook_stored(source, tenant_id)
+    request.app[ONBOARDING_KEY].activity.note(tenant_id, source)
     # DEBUG: a line per webhook would cost the gateway a tenth of its throughput; the
     # metrics count them, and the worker logs each message it carries.
     log.debug(
