@@ -95,13 +95,18 @@ class VendorSims:
 
 @pytest.fixture
 async def vendor_sims() -> AsyncIterator[VendorSims]:
-    """A Meta and a Genesys simulator on loopback ports, empty."""
+    """A Meta and a Genesys simulator on loopback ports, empty.
+
+    Their access logs are off, as a vendor's own logs are not wagen's: Meta's
+    ``debug_token`` takes the token in its query string, and the log tests look for
+    credentials in everything the test process logs.
+    """
     meta, genesys = MetaSandbox(), GenesysSandbox()
     meta_server = TestServer(create_meta_app(meta), host="127.0.0.1")
     genesys_server = TestServer(create_genesys_app(genesys), host="127.0.0.1")
-    await meta_server.start_server()
+    await meta_server.start_server(access_log=None)
     try:
-        await genesys_server.start_server()
+        await genesys_server.start_server(access_log=None)
         try:
             yield VendorSims(
                 str(meta_server.make_url("")).rstrip("/"),

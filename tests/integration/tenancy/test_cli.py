@@ -13,6 +13,7 @@ import asyncpg
 from pipeline.settings import WagenSettings
 from tenancy.db.scope import tenant_tx
 from tenancy.vault import VaultClient
+from tests.integration.tenancy.conftest import VendorSims
 
 WAGEN = [sys.executable, "-m", "pipeline"]
 
@@ -23,6 +24,12 @@ async def _wagen(settings: WagenSettings, *args: str, stdin: str = "") -> tuple[
         "WAGEN_POSTGRES_DSN": settings.postgres.dsn.get_secret_value(),
         "WAGEN_VAULT_TENANT_PREFIX": settings.vault.tenant_prefix,
         "WAGEN_TENANCY_REDIS_PREFIX": settings.tenancy.redis_prefix,
+        # The vendors are the test's simulators; nothing listens on the public URL.
+        "WAGEN_META_GRAPH_URL": settings.meta.graph_url,
+        "WAGEN_GENESYS_LOGIN_URL": settings.genesys.login_url or "",
+        "WAGEN_GENESYS_API_URL": settings.genesys.api_url or "",
+        "WAGEN_ONBOARDING_PUBLIC_URL": settings.onboarding.public_url,
+        "WAGEN_ONBOARDING_GENESYS_POLL_INTERVAL_S": "0.05",
     }
     proc = await asyncio.create_subprocess_exec(
         *WAGEN,
@@ -44,7 +51,7 @@ def _rows(out: str) -> list[dict[str, Any]]:
 
 
 async def test_create_list_show_suspend_keys_credentials(
-    tenancy_settings: WagenSettings, vault: VaultClient
+    tenancy_settings: WagenSettings, vault: VaultClient, vendor_sims: VendorSims
 ) -> None:
     s = tenancy_settings
     code, out, _ = await _wagen(s, "create", "alpha", "--name", "Alpha", "--subdomain", "alpha")
@@ -65,18 +72,14 @@ async def test_create_list_show_suspend_keys_credentials(
     code, out, _ = await _wagen(s, "keys", "list", "alpha", "--json")
     assert [k["prefix"] for k in _rows(out) if k["revokedAt"]] == [key["prefix"]]
 
-    creds = {
-        "clientId": "c",
-        "clientSecret": "cli-secret-xyz",
-        "region": "mypurecloud.com",
-        "integrationId": "i",
-        "outboundWebhookSecret": "w",
-    }
+    vendor_sims.genesys_client("c", "cli-secret-xyz")
+    creds = {"clientId": "c", "clientSecret": "cli-secret-xyz", "region": "mypurecloud.com"}
     code, out, err = await _wagen(
         s, "credentials", "set", "alpha", "genesys", stdin=json.dumps(creds)
     )
     assert code == 0, err
     assert "cli-secret-xyz" not in out + err
+    assert "provisioning=created" in out, out
     code, out, _ = await _wagen(s, "credentials", "list", "alpha", "--json")
     assert [c["type"] for c in _rows(out)] == ["genesys"]
 
