@@ -152,7 +152,7 @@ def tenancy_settings(
                 update={
                     "public_url": f"http://127.0.0.1:{gateway_port}",
                     "genesys_poll_interval_s": 0.05,
-                    "genesys_ready_timeout_s": 10.0,
+                    "genesys_ready_timeout_s": 3.0,
                 }
             ),
             "postgres": settings.postgres.model_copy(update={"dsn": SecretStr(migrated_database)}),
