@@ -11,9 +11,11 @@ from typing import Any
 import asyncpg
 
 from pipeline.settings import WagenSettings
+from tenancy.credential_models import GenesysCredentials
 from tenancy.db.scope import tenant_tx
+from tenancy.services import Tenancy
 from tenancy.vault import VaultClient
-from tests.integration.tenancy.conftest import VendorSims
+from tests.integration.tenancy.conftest import Client, VendorSims
 
 WAGEN = [sys.executable, "-m", "pipeline"]
 
@@ -113,3 +115,58 @@ async def test_migrate_default_is_idempotent(
     async with tenant_tx(pool, "default") as conn:
         names = await conn.fetch("SELECT contact_name FROM conversation_mappings ORDER BY wa_id")
     assert [r["contact_name"] for r in names] == ["Ann", "Bo"]
+
+
+async def test_doctor_rotate_remove_and_delete_from_the_shell(
+    tenancy_settings: WagenSettings, vendor_sims: VendorSims, client: Client, tenancy: Tenancy
+) -> None:
+    s = tenancy_settings
+    assert (await _wagen(s, "create", "alpha", "--name", "Alpha"))[0] == 0
+    vendor_sims.meta_number("106540352242922", "EAAG-cli-token", waba_id="31")
+    vendor_sims.genesys_client("cli-client", "cli-client-secret")
+    meta = {
+        "appSecret": "cli-app-secret",
+        "verifyToken": "cli-verify",
+        "accessToken": "EAAG-cli-token",
+        "phoneNumberId": "106540352242922",
+    }
+    genesys = {"clientId": "cli-client", "clientSecret": "cli-client-secret", "region": "eu-west-1"}
+    for kind, creds in (("meta", meta), ("genesys", genesys)):
+        code, out, err = await _wagen(
+            s, "credentials", "set", "alpha", kind, stdin=json.dumps(creds)
+        )
+        assert code == 0, err
+        assert creds["clientSecret" if kind == "genesys" else "appSecret"] not in out + err
+
+    code, out, err = await _wagen(s, "doctor", "alpha")
+    assert code == 0, out + err
+    assert "alpha: healthy" in out
+    assert any(line.startswith("ok") and "genesys.webhook_url" in line for line in out.splitlines())
+    code, out, _ = await _wagen(s, "doctor", "alpha", "--json")
+    rows = _rows(out)
+    assert code == 0
+    assert {r["name"] for r in rows} >= {"genesys.token", "meta.subscription"}
+    assert all(r["tenantId"] == "alpha" for r in rows)
+
+    before = await tenancy.credentials.read("alpha", "genesys")
+    assert isinstance(before, GenesysCredentials)
+    code, out, err = await _wagen(s, "credentials", "rotate", "alpha", "genesys")
+    assert code == 0, err
+    assert "previous secret accepted until" in out
+    after = await tenancy.credentials.read("alpha", "genesys")
+    assert isinstance(after, GenesysCredentials)
+    assert after.outbound_webhook_secret != before.outbound_webhook_secret
+    integration = vendor_sims.genesys.integrations[after.integration_id]
+    assert integration.webhook_secret == after.outbound_webhook_secret
+    assert after.outbound_webhook_secret not in out + err
+
+    del vendor_sims.genesys.integrations[after.integration_id]  # someone deleted it in Genesys
+    code, out, _ = await _wagen(s, "doctor", "alpha")
+    assert code == 1
+    assert "alpha: unhealthy" in out
+    code, out, err = await _wagen(s, "credentials", "remove", "alpha", "genesys")
+    assert code == 0, err
+    assert "already gone" in out
+    code, out, err = await _wagen(s, "delete", "alpha", "--keep-vendor")
+    assert (code, out.splitlines()[0]) == (0, "alpha: deleted"), err
+    assert vendor_sims.meta.subscriptions["31"]  # kept, as asked
