@@ -64,6 +64,22 @@ async def test_a_customer_message_reaches_the_genesys_simulator(
         assert body["text"] == "Hello, my order is late"
         assert body["channel"]["from"]["id"] == "+15551234567"
 
+        # The agent answers on the integration onboarding created for the demo tenant.
+        _cli(full_env, "sandbox", "send-agent-reply", "--text", "Sorry! Checking it now.")
+        replied: list[dict[str, object]] = []
+        async with asyncio.timeout(30):
+            while not replied:
+                lines = _cli(full_env, "sandbox", "inspect").splitlines()
+                replied = [a for a in map(json.loads, lines) if a["at"] == "meta"]
+                if not replied:
+                    await asyncio.sleep(0.5)
+        reply = replied[0]["body"]
+        assert isinstance(reply, dict)
+        assert reply["text"]["body"] == "Sorry! Checking it now."
+        # Onboarded through the same path an operator's requests take: the doctor agrees.
+        doctor = _cli(full_env, "tenants", "doctor", "demo")
+        assert "demo: healthy" in doctor
+
         run.send_signal(signal.SIGINT)
         output, _ = await asyncio.to_thread(run.communicate, timeout=60)
         assert run.returncode == 0, output[-3000:]
