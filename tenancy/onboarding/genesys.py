@@ -20,14 +20,12 @@ Genesys; if that fails the previous Vault version is restored.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from connectors.errors import ConnectorError, ConnectorTransportError
+from connectors.errors import ConnectorTransportError
 from connectors.genesys.token import GenesysTenant
 from schemas.genesys.integrations import (
     OpenIntegration,
@@ -37,17 +35,14 @@ from schemas.genesys.integrations import (
 from tenancy.credential_models import GenesysCredentials, GenesysCredentialsInput
 from tenancy.models import CredentialMeta
 from tenancy.onboarding.errors import (
-    GenesysIntegrationFailedError,
     GenesysIntegrationNotFoundError,
     GenesysUnavailableError,
-    genesys_failure,
 )
+from tenancy.onboarding.genesys_steps import connection, delete_quietly, mapped, wait_ready
 from tenancy.onboarding.models import GenesysConnection
 from tenancy.onboarding.rotation import carried_previous, new_webhook_secret
 from tenancy.onboarding.vendors import GenesysSession, Vendors
 from tenancy.settings import OnboardingSettings
-
-log = logging.getLogger(__name__)
 
 Store = Callable[[GenesysCredentials], Awaitable[CredentialMeta]]
 """Writes the stored form to Vault (a new version) and answers its metadata."""
@@ -95,11 +90,11 @@ class GenesysOnboarding:
             tenant_id, given.client_id, given.client_secret, given.region
         )
         session = self._vendors.genesys()
-        async with _mapped("get a token with this OAuth client", tenant_id):
+        async with mapped("get a token with this OAuth client", tenant_id):
             await session.token(tenant)
         name = self._settings.integration_name_of(tenant_id)
         if given.integration_id is not None:
-            async with _mapped("read the integration", tenant_id):
+            async with mapped("read the integration", tenant_id):
                 found = await session.integrations.get(tenant, given.integration_id)
             if found is None:
                 raise GenesysIntegrationNotFoundError(
@@ -110,7 +105,7 @@ class GenesysOnboarding:
             if given.outbound_webhook_secret is not None:
                 return await self._adopt_as_is(tenant, session, found, given, previous, store)
             return await self._update(tenant, session, found, given, previous, store, undo)
-        async with _mapped("list the org's integrations", tenant_id):
+        async with mapped("list the org's integrations", tenant_id):
             found = await session.integrations.find_by_name(tenant, name)
         if found is not None:
             return await self._update(tenant, session, found, given, previous, store, undo)
@@ -122,7 +117,7 @@ class GenesysOnboarding:
         """A new webhook secret: stored (the old one accepted meanwhile), then set in Genesys."""
         tenant = self._tenant(tenant_id, current)
         session = self._vendors.genesys()
-        async with _mapped("read the integration", tenant_id):
+        async with mapped("read the integration", tenant_id):
             found = await session.integrations.get(tenant, current.integration_id)
         if found is None:
             raise GenesysIntegrationNotFoundError(
@@ -134,7 +129,7 @@ class GenesysOnboarding:
         creds = self._stored(current, secret, current.integration_id, current, created=None)
         meta = await store(creds)
         try:
-            async with _mapped("set the new secret on the integration", tenant_id):
+            async with mapped("set the new secret on the integration", tenant_id):
                 await session.integrations.update(
                     tenant,
                     current.integration_id,
@@ -154,7 +149,7 @@ class GenesysOnboarding:
         if not current.integration_created_by_wagen:
             return [f"genesys integration {current.integration_id} kept (not created by wagen)"]
         tenant = self._tenant(tenant_id, current)
-        async with _mapped("delete the integration", tenant_id):
+        async with mapped("delete the integration", tenant_id):
             deleted = await self._vendors.genesys().integrations.delete(
                 tenant, current.integration_id
             )
@@ -205,13 +200,15 @@ class GenesysOnboarding:
         previous: GenesysCredentials | None,
         store: Store,
     ) -> GenesysConnected:
-        ready = await self._ready(tenant, session, found)
+        ready = await wait_ready(
+            self._settings, session, tenant, found, sleep=self._sleep, monotonic=self._monotonic
+        )
         assert given.outbound_webhook_secret is not None
         creds = self._stored(
             given, given.outbound_webhook_secret, found.id, previous, created=False
         )
         meta = await store(creds)
-        return GenesysConnected(meta, _connection(ready, "adopted", created_by_wagen=False))
+        return GenesysConnected(meta, connection(ready, "adopted", created_by_wagen=False))
 
     async def _update(
         self,
@@ -228,7 +225,7 @@ class GenesysOnboarding:
         creds = self._stored(given, secret, found.id, previous, created=ours)
         meta = await store(creds)
         try:
-            async with _mapped("point the integration at wagen", tenant.tenant_id):
+            async with mapped("point the integration at wagen", tenant.tenant_id):
                 updated = await session.integrations.update(
                     tenant,
                     found.id,
@@ -238,11 +235,18 @@ class GenesysOnboarding:
                         outbound_notification_webhook_signature_secret_token=secret,
                     ),
                 )
-            ready = await self._ready(tenant, session, updated)
+            ready = await wait_ready(
+                self._settings,
+                session,
+                tenant,
+                updated,
+                sleep=self._sleep,
+                monotonic=self._monotonic,
+            )
         except BaseException:
             await undo()
             raise
-        return GenesysConnected(meta, _connection(ready, "updated", created_by_wagen=ours))
+        return GenesysConnected(meta, connection(ready, "updated", created_by_wagen=ours))
 
     async def _create(
         self,
@@ -260,97 +264,28 @@ class GenesysOnboarding:
             outbound_notification_webhook_signature_secret_token=secret,
         )
         try:
-            async with _mapped("create the integration", tenant.tenant_id):
+            async with mapped("create the integration", tenant.tenant_id):
                 created = await session.integrations.create(tenant, request)
         except GenesysUnavailableError as exc:
             if isinstance(exc.__cause__, ConnectorTransportError):
                 # The create may have happened without an answer: find it and take it back.
-                await self._delete_quietly(tenant, session, name=name)
+                await delete_quietly(session, tenant, name=name)
             raise
         try:
-            ready = await self._ready(tenant, session, created)
+            ready = await wait_ready(
+                self._settings,
+                session,
+                tenant,
+                created,
+                sleep=self._sleep,
+                monotonic=self._monotonic,
+            )
             creds = self._stored(given, secret, created.id, previous, created=True)
             meta = await store(creds)
         except BaseException:
-            await self._delete_quietly(tenant, session, integration_id=created.id)
+            await delete_quietly(session, tenant, integration_id=created.id)
             raise
-        return GenesysConnected(meta, _connection(ready, "created", created_by_wagen=True))
-
-    async def _ready(
-        self, tenant: GenesysTenant, session: GenesysSession, integration: OpenIntegration
-    ) -> OpenIntegration:
-        """The integration once its creation completed (a 422 if it failed, 503 if slow)."""
-        deadline = self._monotonic() + self._settings.genesys_ready_timeout_s
-        current = integration
-        while current.create_status == "Initiated":
-            if self._monotonic() >= deadline:
-                raise GenesysUnavailableError(
-                    f"Genesys did not finish creating integration {current.id} within "
-                    f"{self._settings.genesys_ready_timeout_s:g}s; nothing was kept, retry",
-                    tenant_id=tenant.tenant_id,
-                )
-            await self._sleep(self._settings.genesys_poll_interval_s)
-            async with _mapped("read the integration's status", tenant.tenant_id):
-                fresh = await session.integrations.get(tenant, current.id)
-            if fresh is None:
-                raise GenesysIntegrationFailedError(
-                    f"integration {current.id} disappeared while it was being created",
-                    tenant_id=tenant.tenant_id,
-                )
-            current = fresh
-        if current.create_status == "Error":
-            reason = current.create_error.message if current.create_error else None
-            raise GenesysIntegrationFailedError(
-                f"Genesys could not create integration {current.id}: {reason or 'no reason'}",
-                tenant_id=tenant.tenant_id,
-            )
-        return current
-
-    async def _delete_quietly(
-        self,
-        tenant: GenesysTenant,
-        session: GenesysSession,
-        *,
-        integration_id: str | None = None,
-        name: str | None = None,
-    ) -> None:
-        """Compensation: take back an integration wagen created; a failure is logged only."""
-        try:
-            if integration_id is None and name is not None:
-                found = await session.integrations.find_by_name(tenant, name)
-                integration_id = found.id if found else None
-            if integration_id is not None:
-                await session.integrations.delete(tenant, integration_id)
-        except ConnectorError as exc:
-            # The next onboarding adopts it by name, so nothing is lost, only left over.
-            log.warning(
-                "could not delete the integration just created",
-                extra={"tenant_id": tenant.tenant_id, "error": exc.code},
-            )
+        return GenesysConnected(meta, connection(ready, "created", created_by_wagen=True))
 
     def _url(self, tenant: GenesysTenant) -> str:
         return self._settings.genesys_webhook_url(tenant.tenant_id)
-
-
-def _connection(
-    integration: OpenIntegration, provisioning: str, *, created_by_wagen: bool
-) -> GenesysConnection:
-    return GenesysConnection.model_validate(
-        {
-            "integrationId": integration.id,
-            "integrationName": integration.name,
-            "webhookUrl": integration.outbound_notification_webhook_url,
-            "createStatus": integration.create_status,
-            "provisioning": provisioning,
-            "createdByWagen": created_by_wagen,
-        }
-    )
-
-
-@asynccontextmanager
-async def _mapped(step: str, tenant_id: str) -> AsyncIterator[None]:
-    """Connector failures inside become the operator's 422 or 503 for ``step``."""
-    try:
-        yield
-    except ConnectorError as exc:
-        raise genesys_failure(exc, step, tenant_id) from exc
