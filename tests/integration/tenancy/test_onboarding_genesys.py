@@ -4,6 +4,7 @@ every refusal a specific error, nothing half-written when Genesys fails midway."
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -51,8 +52,14 @@ async def acme(client: Client, vendor_sims: VendorSims) -> str:
 
 
 async def test_an_integration_is_created_pointing_here_with_a_secret_only_vault_knows(
-    client: Client, acme: str, vendor_sims: VendorSims, tenancy: Tenancy, gateway_port: int
+    client: Client,
+    acme: str,
+    vendor_sims: VendorSims,
+    tenancy: Tenancy,
+    gateway_port: int,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     vendor_sims.genesys.creation = IntegrationCreation(delay_s=0.3)
     status, body = await _connect(client, acme, GUIDE)
     assert status == 201, body
@@ -69,6 +76,9 @@ async def test_an_integration_is_created_pointing_here_with_a_secret_only_vault_
     assert integration.webhook_secret == stored.outbound_webhook_secret
     assert len(stored.outbound_webhook_secret) > 15
     assert stored.outbound_webhook_secret not in str(body)
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert stored.outbound_webhook_secret not in logged
+    assert CLIENT_SECRET not in logged
     assert _operations(vendor_sims).count("integration_get") >= 1  # polled until Completed
 
 
