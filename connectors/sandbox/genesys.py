@@ -2,10 +2,11 @@
 :class:`~connectors.sandbox.genesys_state.GenesysSandbox`.
 
 It serves both hosts of a region at once: ``POST /oauth/token`` (the login host) and
-``POST /api/v2/conversations/messages/{integrationId}/inbound/open/{kind}``, the read side of
-message conversations and the Open Messaging integrations API (the API host),
+``POST /api/v2/conversations/messages/{integrationId}/inbound/open/{kind}`` and the read side of
+message conversations (the API host),
 so a client points ``login_url`` and ``api_url`` at the same base. Control routes live under
-``/_sandbox``.
+``/_sandbox``. The Open Messaging integrations API is in
+:mod:`connectors.sandbox.genesys_integrations`.
 """
 
 from __future__ import annotations

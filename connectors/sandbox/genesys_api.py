@@ -204,7 +204,7 @@ async def _inbound(
     try:
         body = INBOUND_MODELS[kind].model_validate_json(raw, strict=True)
     except ValidationError as exc:
-        return bad_request(exc)
+        return _bad_request(exc)
     dumped = body.model_dump(mode="json", exclude_none=True)
     sandbox.received.append({"kind": kind, "integration_id": integration_id, "body": dumped})
     answer = _normalized(kind, integration_id, dumped)
@@ -235,8 +235,7 @@ def _keep(
     return conversation
 
 
-def bad_request(exc: ValidationError) -> web.Response:
-    """A 400 ``bad.request`` naming each field the body got wrong."""
+def _bad_request(exc: ValidationError) -> web.Response:
     problems = exc.errors(include_url=False, include_input=False)
     errors = [
         {
@@ -250,6 +249,10 @@ def bad_request(exc: ValidationError) -> web.Response:
     return genesys_error(
         400, "bad.request", f"The request could not be understood: {first}", errors=errors
     )
+
+
+bad_request = _bad_request
+"""A 400 with Genesys's error body naming each invalid field (for the other API routes)."""
 
 
 def _normalized(kind: str, integration_id: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -122,10 +122,10 @@ class GenesysSandbox:
         attachments: served files by id.
         received: every accepted inbound body, in order (``kind``, ``integration_id``, ``body``).
         failures: failures to inject.
+        creation: how integrations created through the API complete.
         rate_limits: request rates per integration id (429 above).
         requests: every request answered.
         conversations: open message conversations by id.
-        creation: how integrations created through the API complete.
         clock: wall-clock seconds (tests may replace it).
     """
 
@@ -136,10 +136,10 @@ class GenesysSandbox:
     attachments: dict[str, StoredAttachment] = field(default_factory=dict)
     received: list[dict[str, object]] = field(default_factory=list)
     failures: FailurePlan = field(default_factory=FailurePlan)
+    creation: IntegrationCreation = field(default_factory=IntegrationCreation)
     rate_limits: RateLimits = field(default_factory=RateLimits)
     requests: RequestLog = field(default_factory=RequestLog)
     conversations: dict[str, MessageConversation] = field(default_factory=dict)
-    creation: IntegrationCreation = field(default_factory=IntegrationCreation)
     clock: Callable[[], float] = time.time
     _open: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
 

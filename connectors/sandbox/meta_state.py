@@ -86,41 +86,28 @@ class MetaSandbox:
         revoked: tokens that now answer 190.
         last_inbound: (phone number id, wa_id) -> time of the customer's last message.
         media: stored files by media id.
+        subscriptions: WABA id -> app id -> the app's subscription to the WABA's webhooks.
+        refusing_wabas: WABAs that refuse to subscribe an app (403, code 200).
+        verify_callbacks: check a callback override with a verification request first.
         sent: every accepted send, in order (``wamid``, ``phone_number_id``, ``body``).
         clock: wall-clock seconds (tests may replace it).
         window_s: the customer service window.
         url_secret: signs media download URLs.
-        subscriptions: WABA id -> app id -> the app's subscription to the WABA's webhooks.
-        refusing_wabas: WABAs that refuse to subscribe an app (403, code 200).
-        verify_callbacks: check a callback override with a verification request first.
     """
 
     numbers: dict[str, NumberConfig] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)
     last_inbound: dict[tuple[str, str], float] = field(default_factory=dict)
     media: dict[str, StoredMedia] = field(default_factory=dict)
+    subscriptions: dict[str, dict[str, Subscription]] = field(default_factory=dict)
+    refusing_wabas: set[str] = field(default_factory=set)
+    verify_callbacks: bool = True
     sent: list[dict[str, Any]] = field(default_factory=list)
     failures: FailurePlan = field(default_factory=FailurePlan)
     requests: RequestLog = field(default_factory=RequestLog)
     clock: Callable[[], float] = time.time
     window_s: float = WINDOW_S
     url_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
-    subscriptions: dict[str, dict[str, Subscription]] = field(default_factory=dict)
-    refusing_wabas: set[str] = field(default_factory=set)
-    verify_callbacks: bool = True
-
-    def token_numbers(self, token: str) -> list[NumberConfig]:
-        """The numbers ``token`` belongs to (none for an unknown or revoked token)."""
-        if token in self.revoked:
-            return []
-        return [n for n in self.numbers.values() if hmac.compare_digest(n.access_token, token)]
-
-    def callback_of(self, number: NumberConfig) -> str | None:
-        """Where the number's webhooks go: the WABA's override for its app, else the app's."""
-        subscription = self.subscriptions.get(number.waba_id, {}).get(number.app_id)
-        if subscription is not None and subscription.override_callback_uri:
-            return subscription.override_callback_uri
-        return number.webhook_url
 
     def token_known(self, token: str) -> bool:
         """Whether ``token`` belongs to some number and is not revoked."""
@@ -146,6 +133,19 @@ class MetaSandbox:
         """The ``hash`` of a download URL: binds the media id to its expiry."""
         message = f"{media_id}:{expires}".encode()
         return hmac.new(self.url_secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def token_numbers(self, token: str) -> list[NumberConfig]:
+        """The numbers ``token`` belongs to (none for an unknown or revoked token)."""
+        if token in self.revoked:
+            return []
+        return [n for n in self.numbers.values() if hmac.compare_digest(n.access_token, token)]
+
+    def callback_of(self, number: NumberConfig) -> str | None:
+        """Where the number's webhooks go: the WABA's override for its app, else the app's."""
+        subscription = self.subscriptions.get(number.waba_id, {}).get(number.app_id)
+        if subscription is not None and subscription.override_callback_uri:
+            return subscription.override_callback_uri
+        return number.webhook_url
 
 
 def digits(number: str) -> str:
