@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import click
 
-from pipeline.runtime.sandbox_mode import DEMO, genesys_url, meta_url
+from pipeline.runtime.sandbox_mode import DEMO, demo_integration_id, genesys_url, meta_url
 from pipeline.settings import WagenSettings
 
 
@@ -41,14 +41,17 @@ def _run(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
 
 
 def _demo_integration(settings: WagenSettings) -> str:
-    """The id of the integration onboarding made for the demo tenant (found by its name)."""
-    name = settings.onboarding.integration_name_of(DEMO.tenant_id)
-    found = _run("GET", f"{genesys_url(settings)}/_sandbox/integrations")["integrations"]
-    for integration in found:
-        if integration.get("name") == name:
-            return str(integration["id"])
-    click.echo(f"error: no integration {name!r} in the Genesys simulator yet", err=True)
-    sys.exit(1)
+    """The id of the integration onboarding made for the demo tenant."""
+
+    async def look_up() -> str:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+            return await demo_integration_id(settings, session)
+
+    try:
+        return asyncio.run(look_up())
+    except (aiohttp.ClientError, LookupError) as exc:
+        click.echo(f"error: {exc}; is `make run` (sandbox mode) running?", err=True)
+        sys.exit(1)
 
 
 @click.command("send-customer-message")

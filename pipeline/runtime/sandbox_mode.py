@@ -156,6 +156,18 @@ async def _bootstrap(settings: WagenSettings) -> list[CredentialsConnected]:
         return connected
 
 
+async def demo_integration_id(settings: WagenSettings, session: aiohttp.ClientSession) -> str:
+    """The id of the Genesys integration onboarding created for the demo tenant: Genesys
+    chose it, so it is looked up (by the name wagen gave it) in the Genesys simulator."""
+    name = settings.onboarding.integration_name_of(DEMO.tenant_id)
+    async with session.get(f"{genesys_url(settings)}/_sandbox/integrations") as response:
+        found = (await response.json())["integrations"]
+    for integration in found:
+        if integration.get("name") == name:
+            return str(integration["id"])
+    raise LookupError(f"no integration {name!r} in the Genesys simulator yet")
+
+
 def bootstrap_demo_tenant(settings: WagenSettings) -> list[CredentialsConnected]:
     """Wait for the simulators and the gateway, then onboard the demo tenant through the
     onboarding service (what ``POST /tenants/demo/credentials`` runs)."""

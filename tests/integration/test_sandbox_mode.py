@@ -53,11 +53,11 @@ async def test_a_customer_message_reaches_the_genesys_simulator(
         _cli(full_env, "sandbox", "send-customer-message", "--text", "Hello, my order is late")
         # Once it reached the agent, the agent answers, on the integration onboarding created
         # for the demo tenant.
-        shown: list[dict[str, object]] = []
+        reached: list[dict[str, object]] = []
         async with asyncio.timeout(30):
-            while not any(a["at"] == "genesys" for a in shown):
+            while not any(a["at"] == "genesys" for a in reached):
                 lines = _cli(full_env, "sandbox", "inspect").splitlines()
-                shown = [json.loads(line) for line in lines]
+                reached = [json.loads(line) for line in lines]
                 await asyncio.sleep(0.5)
         _cli(full_env, "sandbox", "send-agent-reply", "--text", "Sorry! Checking it now.")
         replied: list[dict[str, object]] = []
