@@ -10,13 +10,22 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.settings import GenesysClientSettings, MetaClientSettings
 from tenancy.settings import (
     AdminSettings,
     JwtSettings,
+    OnboardingSettings,
     PostgresSettings,
     RedisSettings,
     TenancySettings,
@@ -303,6 +312,15 @@ class MediaSettings(BaseModel):
     s3_timeout_s: float = Field(
         default=60.0, gt=0, description="Timeout of one S3 request (a 25 MB upload included)."
     )
+    link_previous_secret: SecretStr | None = Field(
+        default=None,
+        description="The link secret before the last rotation: links it signed still work "
+        "until `WAGEN_MEDIA_LINK_PREVIOUS_SECRET_UNTIL` (set both, for at least the link TTL).",
+    )
+    link_previous_secret_until: AwareDatetime | None = Field(
+        default=None,
+        description="When the previous link secret stops being accepted (ISO-8601 with zone).",
+    )
 
     @property
     def s3_endpoint(self) -> str:
@@ -316,6 +334,8 @@ class MediaSettings(BaseModel):
             raise ValueError("media retention_s must be at least link_ttl_s")
         if self.backend == "s3" and not self.s3_bucket:
             raise ValueError("media backend s3 needs WAGEN_MEDIA_S3_BUCKET")
+        if (self.link_previous_secret is None) != (self.link_previous_secret_until is None):
+            raise ValueError("set both media link_previous_secret and its _until, or neither")
         return self
 
 
@@ -417,6 +437,7 @@ class WagenSettings(BaseSettings):
     media: MediaSettings = MediaSettings()
     pacing: PacingSettings = PacingSettings()
     console: ConsoleSettings = ConsoleSettings()
+    onboarding: OnboardingSettings = OnboardingSettings()
 
     @property
     def development(self) -> bool:

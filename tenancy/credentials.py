@@ -1,91 +1,91 @@
 """Tenant credentials for Meta and Genesys: validated by type, kept in Vault KV v2 only.
 
 Path: ``<kv_mount>/<tenant_prefix>/<tenant_id>/<type>``; each write is a new KV version, so
-rotation is a POST and older versions stay readable in Vault for rollback. PostgreSQL never
-sees a credential; callers get metadata only: type, version, update time, and a fingerprint
-(HMAC under the server pepper of the canonical JSON, truncated), which tells two versions
-apart without being usable to test a guess offline.
+older versions stay readable in Vault for rollback. PostgreSQL never sees a credential;
+callers get metadata only: type, version, update time, and a fingerprint (HMAC under the
+server pepper of the canonical JSON, truncated), which tells two versions apart without
+being usable to test a guess offline.
+
+This service stores what it is given in the stored form (:mod:`tenancy.credential_models`).
+The admin API and the CLI never call :meth:`CredentialService.put` directly: they go
+through :mod:`tenancy.onboarding`, which checks the credentials live first.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import ValidationError
 
-from connectors.genesys.regions import UnknownRegionError, region_domain
 from tenancy.apikeys import KeyHasher
 from tenancy.audit import Actor, record
+from tenancy.credential_models import (
+    CREDENTIAL_TYPES,
+    INPUT_MODELS,
+    MODELS,
+    CredentialType,
+    GenesysCredentials,
+    GenesysCredentialsInput,
+    MetaCredentials,
+    MetaCredentialsInput,
+    StoredCredentials,
+)
 from tenancy.db.scope import tenant_tx
-from tenancy.errors import InvalidRequestError, TenantNotFoundError
+from tenancy.errors import InvalidRequestError, NotFoundError, TenantNotFoundError
 from tenancy.models import ApiModel, CredentialMeta, CredentialsWrite
 from tenancy.phone_numbers import PhoneNumberIndex
 from tenancy.settings import VaultSettings
 from tenancy.vault import KvVersion, VaultClient
 
-CredentialType = Literal["meta", "genesys"]
-CREDENTIAL_TYPES: tuple[CredentialType, ...] = ("meta", "genesys")
-WRITING = "writing"
-"""Validation context key set by :func:`validate_credentials` (checks for new values only)."""
+__all__ = [
+    "CREDENTIAL_TYPES",
+    "CredentialService",
+    "CredentialType",
+    "GenesysCredentials",
+    "GenesysCredentialsInput",
+    "MetaCredentials",
+    "MetaCredentialsInput",
+    "StoredVersion",
+    "validate_credentials",
+    "validate_input",
+]
 
 
-class _Credentials(ApiModel):
-    """Credentials as the admin API takes them: camelCase, immutable, nothing extra."""
-
-
-class MetaCredentials(_Credentials):
-    """A tenant's Meta app: signs webhooks (appSecret), answers the handshake, sends messages."""
-
-    app_secret: str = Field(min_length=1, max_length=500)
-    verify_token: str = Field(min_length=1, max_length=500)
-    access_token: str = Field(min_length=1, max_length=4000)
-    phone_number_id: str = Field(pattern=r"^[0-9]{1,30}$")
-    waba_id: str | None = Field(default=None, pattern=r"^[0-9]{1,30}$")
-
-
-class GenesysCredentials(_Credentials):
-    """A tenant's Genesys Cloud OAuth client and Open Messaging integration."""
-
-    client_id: str = Field(min_length=1, max_length=200)
-    client_secret: str = Field(min_length=1, max_length=500)
-    region: str = Field(min_length=1, max_length=100)
-    integration_id: str = Field(min_length=1, max_length=200)
-    outbound_webhook_secret: str = Field(min_length=1, max_length=500)
-
-    @field_validator("region")
-    @classmethod
-    def _known_region(cls, value: str, info: ValidationInfo) -> str:
-        """At write time, only a known region name (``eu-west-1``) or domain
-        (``mypurecloud.ie``): the client secret is sent to that region's login host, so an
-        arbitrary host must never be stored. Stored values are read back as they are (the
-        worker refuses an unknown one when it resolves the hosts)."""
-        if not (info.context or {}).get(WRITING):
-            return value
-        try:
-            region_domain(value)
-        except UnknownRegionError:
-            raise ValueError(
-                "not a Genesys Cloud region: give a region name such as eu-west-1 "
-                "or its domain such as mypurecloud.ie"
-            ) from None
-        return value.strip().lower()
-
-
-MODELS: dict[CredentialType, type[_Credentials]] = {
-    "meta": MetaCredentials,
-    "genesys": GenesysCredentials,
-}
-
-
-def validate_credentials(kind: CredentialType, data: dict[str, Any]) -> _Credentials:
-    """Parse by type; errors name fields and problems, never the values given."""
+def _parse(kind: CredentialType, model: type[ApiModel], data: dict[str, Any]) -> ApiModel:
     try:
-        return MODELS[kind].model_validate(data, context={WRITING: True})
+        return model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_input=False, include_url=False, include_context=False)
         raise InvalidRequestError(f"invalid {kind} credentials", errors=list(errors)) from None
+
+
+def validate_credentials(kind: CredentialType, data: dict[str, Any]) -> StoredCredentials:
+    """Parse the stored form; errors name fields and problems, never the values given."""
+    parsed = _parse(kind, MODELS[kind], data)
+    assert isinstance(parsed, MetaCredentials | GenesysCredentials)
+    return parsed
+
+
+def validate_input(
+    kind: CredentialType, data: dict[str, Any]
+) -> MetaCredentialsInput | GenesysCredentialsInput:
+    """Parse what the admin API takes; errors never echo the values given."""
+    parsed = _parse(kind, INPUT_MODELS[kind], data)
+    assert isinstance(parsed, MetaCredentialsInput | GenesysCredentialsInput)
+    return parsed
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """The live version of one credential: its data and Vault metadata."""
+
+    kind: CredentialType
+    credentials: StoredCredentials
+    data: dict[str, Any]
+    version: KvVersion
 
 
 class CredentialService:
@@ -115,9 +115,20 @@ class CredentialService:
         return self._hasher.digest(canonical).hex()[:16]
 
     async def put(self, tenant_id: str, body: CredentialsWrite, actor: Actor) -> CredentialMeta:
-        """Validate and store a new version; audit it with metadata only."""
-        creds = validate_credentials(body.type, body.credentials)
-        data = creds.model_dump(by_alias=True, exclude_none=True)
+        """Validate (stored form) and store a new version, unchecked; audit metadata only."""
+        return await self.store(tenant_id, validate_credentials(body.type, body.credentials), actor)
+
+    async def store(
+        self,
+        tenant_id: str,
+        creds: StoredCredentials,
+        actor: Actor,
+        *,
+        action: str = "credentials.write",
+    ) -> CredentialMeta:
+        """Store ``creds`` as a new version: the number is claimed first (Meta), then Vault."""
+        kind: CredentialType = "meta" if isinstance(creds, MetaCredentials) else "genesys"
+        data = creds.model_dump(mode="json", by_alias=True, exclude_none=True)
         async with tenant_tx(self._pool, tenant_id) as conn:
             status = await conn.fetchval(
                 "SELECT status FROM tenants WHERE tenant_id = $1", tenant_id
@@ -127,17 +138,47 @@ class CredentialService:
             if isinstance(creds, MetaCredentials):
                 # Before Vault: a number another tenant owns must not get credentials at all.
                 await self._numbers.claim(tenant_id, creds.phone_number_id, creds.waba_id)
-            version = await self._vault.kv_write(self.path(tenant_id, body.type), data)
-            meta = self._meta(body.type, data, version)
+            version = await self._vault.kv_write(self.path(tenant_id, kind), data)
+            meta = self._meta(kind, data, version)
             await record(
                 conn,
                 actor,
                 tenant_id=tenant_id,
-                action="credentials.write",
-                target=body.type,
+                action=action,
+                target=kind,
                 details={"version": meta.version, "fingerprint": meta.fingerprint},
             )
         return meta
+
+    async def restore(
+        self, tenant_id: str, kind: CredentialType, previous: StoredVersion | None, actor: Actor
+    ) -> None:
+        """Undo a write whose vendor side failed: the previous data again, or nothing."""
+        if previous is None:
+            await self._vault.kv_delete_all(self.path(tenant_id, kind))
+        else:
+            await self._vault.kv_write(self.path(tenant_id, kind), previous.data)
+        async with tenant_tx(self._pool, tenant_id) as conn:
+            details = {"version": previous.version.version} if previous else {}
+            await record(
+                conn,
+                actor,
+                tenant_id=tenant_id,
+                action="credentials.revert",
+                target=kind,
+                details=details,
+            )
+
+    async def remove(self, tenant_id: str, kind: CredentialType, actor: Actor) -> None:
+        """Destroy every version of one type (and release the Meta number); audited."""
+        stored = await self.current(tenant_id, kind)
+        if stored is None:
+            raise NotFoundError(f"tenant {tenant_id!r} has no {kind} credentials")
+        await self._vault.kv_delete_all(self.path(tenant_id, kind))
+        async with tenant_tx(self._pool, tenant_id) as conn:
+            if isinstance(stored.credentials, MetaCredentials):
+                await self._numbers.release(tenant_id, stored.credentials.phone_number_id)
+            await record(conn, actor, tenant_id=tenant_id, action="credentials.remove", target=kind)
 
     async def describe(self, tenant_id: str) -> list[CredentialMeta]:
         """Metadata of each stored type (absent types are left out)."""
@@ -148,7 +189,15 @@ class CredentialService:
                 found.append(self._meta(kind, stored[0], stored[1]))
         return found
 
-    async def read(self, tenant_id: str, kind: CredentialType) -> _Credentials | None:
+    async def current(self, tenant_id: str, kind: CredentialType) -> StoredVersion | None:
+        """The live version with its data and metadata (for onboarding and compensation)."""
+        stored = await self._vault.kv_read(self.path(tenant_id, kind))
+        if stored is None:
+            return None
+        data, version = stored
+        return StoredVersion(kind, MODELS[kind].model_validate(data), data, version)
+
+    async def read(self, tenant_id: str, kind: CredentialType) -> StoredCredentials | None:
         """The live credential, for the connectors (never for an HTTP response)."""
         stored = await self._vault.kv_read(self.path(tenant_id, kind))
         return MODELS[kind].model_validate(stored[0]) if stored else None
@@ -157,6 +206,10 @@ class CredentialService:
         """Destroy every version of every type (tenant purge)."""
         for kind in CREDENTIAL_TYPES:
             await self._vault.kv_delete_all(self.path(tenant_id, kind))
+
+    def meta_of(self, stored: StoredVersion) -> CredentialMeta:
+        """The metadata of a stored version."""
+        return self._meta(stored.kind, stored.data, stored.version)
 
     def _meta(
         self, kind: CredentialType, data: dict[str, Any], version: KvVersion

@@ -140,3 +140,30 @@ class CredentialStoreError(TenancyError):
 
     retriable = True
     code = "credential_store_unavailable"
+
+
+class UnprocessableError(TenancyError):
+    """Well-formed, but Genesys or Meta refused what it names (a 422): fix it and resend.
+
+    ``details`` are facts that say what to fix (the permission missing, the regions known);
+    never a secret.
+    """
+
+    code = "unprocessable"
+
+    def __init__(
+        self, message: str, *, tenant_id: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, tenant_id=tenant_id)
+        self.details = details or {}
+
+    def public_details(self) -> dict[str, Any]:
+        """What to fix."""
+        return dict(self.details)
+
+
+class VendorUnavailableError(TenancyError):
+    """Genesys or Meta could not be reached or answered 5xx (a 503): nothing was changed."""
+
+    retriable = True
+    code = "vendor_unavailable"

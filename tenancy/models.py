@@ -121,10 +121,25 @@ class CreatedApiKey(ApiKeyInfo):
 
 
 class TenantCreated(ApiModel):
-    """``POST /tenants`` answer: the tenant and its first key."""
+    """What creating a tenant gives the service layer: the tenant and its first key."""
 
     tenant: Tenant
     api_key: CreatedApiKey
+
+    def reply(self) -> TenantCreatedReply:
+        """The admin API's answer, shaped as the integration guide shows it."""
+        info = ApiKeyInfo(**self.api_key.model_dump(exclude={"key"}))
+        return TenantCreatedReply(tenant=self.tenant, api_key=self.api_key.key, api_key_info=info)
+
+
+class TenantCreatedReply(ApiModel):
+    """``POST /tenants`` answer: ``apiKey`` is the key itself (shown once, stored only as a
+    keyed hash), ``apiKeyInfo`` its metadata, as ``GET .../api-keys`` lists it."""
+
+    tenant: Tenant
+    api_key: str
+    api_key_info: ApiKeyInfo
+    message: str = "Tenant created successfully"
 
 
 class CredentialsWrite(ApiModel):

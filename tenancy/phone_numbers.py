@@ -69,3 +69,12 @@ class PhoneNumberIndex:
                 "SELECT phone_number_id FROM tenant_phone_numbers WHERE tenant_id = $1", tenant_id
             )
         return {row["phone_number_id"] for row in rows}
+
+    async def release(self, tenant_id: str, phone_number_id: str) -> None:
+        """Give up the tenant's claim on a number (its Meta credentials were removed)."""
+        async with platform_tx(self._pool) as conn:
+            await conn.execute(
+                "DELETE FROM tenant_phone_numbers WHERE phone_number_id = $1 AND tenant_id = $2",
+                phone_number_id,
+                tenant_id,
+            )

@@ -236,3 +236,68 @@ class JwtSettings(BaseModel):
     tenant_claim: str = Field(default="tenant_id", description="Claim naming the tenant.")
     role_claim: str = Field(default="roles", description="Claim listing roles (admin JWTs).")
     leeway_s: int = Field(default=30, ge=0, description="Clock skew tolerated on exp and nbf.")
+
+
+class OnboardingSettings(BaseModel):
+    """Connecting a tenant: what wagen registers with Genesys and Meta, and rotation windows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="wagen's public base URL as Genesys and Meta reach it (https in "
+        "production); each tenant's webhook routes under it are registered with both.",
+    )
+    integration_name: str = Field(
+        default="wagen {tenant_id}",
+        description="Name of the Genesys Open Messaging integration wagen creates (or adopts "
+        "by this name) for a tenant; `{tenant_id}` is replaced.",
+    )
+    genesys_ready_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest wait for a new integration's createStatus to become Completed.",
+    )
+    genesys_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="How often that status is read meanwhile."
+    )
+    rotation_window_s: float = Field(
+        default=86_400.0,
+        ge=0,
+        description="How long the previous Genesys webhook secret or Meta app secret is still "
+        "accepted after a new one is stored.",
+    )
+    disconnect_on_delete: bool = Field(
+        default=True,
+        description="Deleting a tenant (or its credentials) also deletes the Genesys "
+        "integration and the Meta subscription wagen made; `?disconnect=false` keeps them.",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http(s) URL with a host")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("integration_name")
+    @classmethod
+    def _names_the_tenant(cls, value: str) -> str:
+        if "{tenant_id}" not in value:
+            raise ValueError("must contain {tenant_id}, so each tenant gets its own integration")
+        return value
+
+    def integration_name_of(self, tenant_id: str) -> str:
+        """The Genesys integration name of a tenant."""
+        return self.integration_name.replace("{tenant_id}", tenant_id)
+
+    def genesys_webhook_url(self, tenant_id: str) -> str:
+        """Where Genesys sends the tenant's agent messages."""
+        return f"{self.public_url}/webhooks/genesys/{tenant_id}"
+
+    def meta_webhook_url(self, tenant_id: str) -> str:
+        """Where Meta sends the tenant's WhatsApp webhooks (the WABA's callback override)."""
+        return f"{self.public_url}/webhooks/meta/{tenant_id}"

@@ -204,6 +204,32 @@ class GenesysClient:
         )
         return _accepted(response)
 
+    async def call(
+        self,
+        tenant: GenesysTenant,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        payload: bytes | None = None,
+        params: dict[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> HttpResponse:
+        """One Platform API call (``path`` under the tenant's API host) with its token.
+
+        For the other API families wagen uses (integrations, the doctor's reads): the same
+        token refresh, retries and error classes as the inbound calls.
+        """
+        return await self._authorized(
+            tenant,
+            method,
+            f"{tenant.endpoints.api_url}{path}",
+            operation=operation,
+            payload=payload,
+            params=params,
+            idempotent=idempotent,
+        )
+
     async def _authorized(
         self,
         tenant: GenesysTenant,

@@ -5,7 +5,8 @@ It serves both hosts of a region at once: ``POST /oauth/token`` (the login host)
 ``POST /api/v2/conversations/messages/{integrationId}/inbound/open/{kind}``, the read side of
 message conversations and ``POST /api/v2/conversations/callbacks`` (the API host),
 so a client points ``login_url`` and ``api_url`` at the same base. Control routes live under
-``/_sandbox``.
+``/_sandbox``. The Open Messaging integrations API is in
+:mod:`connectors.sandbox.genesys_integrations`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from connectors.sandbox.common import (
     health,
     webhook_session_ctx,
 )
+from connectors.sandbox.genesys_integrations import add_integration_routes
 from connectors.sandbox.genesys_state import ClientConfig, GenesysSandbox, IntegrationConfig
 
 _KINDS = "message|receipt|event|structured/response"
@@ -55,10 +57,13 @@ def create_genesys_app(
         "/api/v2/conversations/messages/{conversation_id}/messages/bulk",
         conversations.messages_bulk,
     )
+    add_integration_routes(app)
     prefix = CONTROL_PREFIX
     routes.add_get(f"{prefix}/health", health)
     routes.add_post(f"{prefix}/clients", control.add_client)
     routes.add_post(f"{prefix}/integrations", control.add_integration)
+    routes.add_get(f"{prefix}/integrations", control.list_integrations)
+    routes.add_post(f"{prefix}/integration_creation", control.set_integration_creation)
     routes.add_post(f"{prefix}/tokens/expire", control.expire_tokens)
     routes.add_get(f"{prefix}/tokens", control.list_tokens)
     routes.add_post(f"{prefix}/failures", control.add_failure)

@@ -59,8 +59,12 @@ def genesys_error(
     errors: list[Any] | None = None,
     headers: Mapping[str, str] | None = None,
     limit: RateLimit | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> web.Response:
-    """A Genesys error response; ``contextId`` is also sent as ``ININ-Correlation-Id``."""
+    """A Genesys error response; ``contextId`` is also sent as ``ININ-Correlation-Id``.
+
+    ``extra`` adds fields some errors carry (``messageWithParams``, ``messageParams``).
+    """
     ident = context_id()
     body = ErrorBody(
         message=message,
@@ -72,9 +76,29 @@ def genesys_error(
         limit=limit,
     )
     return web.json_response(
-        body.model_dump(mode="json", exclude_none=True, by_alias=True),
+        {**body.model_dump(mode="json", exclude_none=True, by_alias=True), **(extra or {})},
         status=status,
         headers={**(headers or {}), "ININ-Correlation-Id": ident},
+    )
+
+
+def missing_permission(permission: str) -> web.Response:
+    """The 403 Genesys answers when the client's role lacks ``permission``.
+
+    Shape of Genesys's ``missing.permissions`` error (message, ``messageWithParams`` and
+    ``messageParams``), as the platform's Go and JS clients decode it.
+    """
+    template = (
+        "Unable to perform the requested action. You are missing the following permission(s): "
+    )
+    return genesys_error(
+        403,
+        "missing.permissions",
+        f"{template}[{permission}]",
+        extra={
+            "messageWithParams": template + "{permissions}",
+            "messageParams": {"permissions": f"[{permission}]"},
+        },
     )
 
 

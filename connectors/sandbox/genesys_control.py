@@ -1,6 +1,7 @@
 """The Genesys simulator's control and inspection endpoints, and the webhooks it emits.
 
-Under ``/_sandbox``: register OAuth clients and integrations, expire tokens, queue failures,
+Under ``/_sandbox``: register OAuth clients and integrations (and list them, and say how
+created ones complete), expire tokens, queue failures,
 cap an integration's request rate,
 host agent attachments, emit signed outbound webhooks (agent text, attachment, typing,
 receipt), and read back requests, issued-token counts and accepted bodies.
@@ -26,7 +27,13 @@ from connectors.sandbox.common import (
     read_control,
 )
 from connectors.sandbox.genesys_api import GENESYS_KEY
-from connectors.sandbox.genesys_state import ClientConfig, IntegrationConfig, StoredAttachment
+from connectors.sandbox.genesys_integrations import integration_body
+from connectors.sandbox.genesys_state import (
+    ClientConfig,
+    IntegrationConfig,
+    IntegrationCreation,
+    StoredAttachment,
+)
 from connectors.sandbox.ids import genesys_message_id
 from connectors.signatures import sign_genesys
 from connectors.translate.context import genesys_customer
@@ -84,6 +91,22 @@ async def add_integration(request: web.Request) -> web.Response:
     config = await read_control(request, IntegrationConfig)
     request.app[GENESYS_KEY].integrations[config.integration_id] = config
     return web.json_response({"integration_id": config.integration_id})
+
+
+async def list_integrations(request: web.Request) -> web.Response:
+    """Every integration of every org, with its org and webhook URL (never its secret)."""
+    sandbox = request.app[GENESYS_KEY]
+    found = [
+        {**integration_body(sandbox, i), "orgId": i.org_id} for i in sandbox.integrations.values()
+    ]
+    return web.json_response({"integrations": found})
+
+
+async def set_integration_creation(request: web.Request) -> web.Response:
+    """How integrations created from now on complete (delay and outcome)."""
+    creation = await read_control(request, IntegrationCreation)
+    request.app[GENESYS_KEY].creation = creation
+    return web.json_response(creation.model_dump())
 
 
 async def expire_tokens(request: web.Request) -> web.Response:

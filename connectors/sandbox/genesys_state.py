@@ -14,27 +14,61 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import Field
 
 from connectors.sandbox.common import ControlModel, FailurePlan, RateLimits, RequestLog
 
+DEFAULT_ORG = "sandbox-org"
+"""The org of clients and integrations registered without one."""
+
+IntegrationStatus = Literal["Initiated", "Completed", "Error"]
+
 
 class ClientConfig(ControlModel):
-    """``POST /_sandbox/clients``: an OAuth client and the lifetime of its tokens."""
+    """``POST /_sandbox/clients``: an OAuth client, the lifetime of its tokens, its org and
+    the permissions its role grants (``None``: every permission; a missing one is a 403)."""
 
     client_id: str = Field(min_length=1)
     client_secret: str = Field(min_length=1)
     expires_in: int = Field(default=86_400, ge=1, le=172_800)
+    org_id: str = Field(default=DEFAULT_ORG, min_length=1)
+    permissions: tuple[str, ...] | None = None
+
+    def grants(self, permission: str) -> bool:
+        """Whether the client's role has ``permission``."""
+        return self.permissions is None or permission in self.permissions
 
 
 class IntegrationConfig(ControlModel):
-    """``POST /_sandbox/integrations``: an Open Messaging integration and its webhook."""
+    """``POST /_sandbox/integrations``: an Open Messaging integration and its webhook.
+
+    Integrations created through the API carry a name, their org and the progress of their
+    asynchronous creation (``Initiated`` until ``ready_at``, then ``outcome``).
+    """
 
     integration_id: str = Field(min_length=1)
     webhook_url: str | None = None
     # Genesys requires more than 15 characters.
     webhook_secret: str | None = Field(default=None, min_length=16)
+    name: str | None = None
+    org_id: str = Field(default=DEFAULT_ORG, min_length=1)
+    create_status: IntegrationStatus = "Completed"
+    ready_at: float | None = None
+    outcome: Literal["Completed", "Error"] = "Completed"
+    webhook_headers: dict[str, str] | None = None
+    date_created: str | None = None
+
+
+class IntegrationCreation(ControlModel):
+    """``POST /_sandbox/integration_creation``: how the next created integrations behave.
+
+    ``outcome`` ``Initiated`` never completes (a creation Genesys never finishes).
+    """
+
+    delay_s: float = Field(default=0.2, ge=0, le=600)
+    outcome: IntegrationStatus = "Completed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +136,13 @@ class GenesysSandbox:
 
     Attributes:
         clients: OAuth clients by id.
-        integrations: integrations by id.
+        integrations: integrations by id (registered or created through the API).
         tokens: issued bearer tokens.
         issued: tokens issued per client id (what single-flight tests count).
         attachments: served files by id.
         received: every accepted inbound body, in order (``kind``, ``integration_id``, ``body``).
         failures: failures to inject.
+        creation: how integrations created through the API complete.
         rate_limits: request rates per integration id (429 above).
         requests: every request answered.
         conversations: open message conversations by id.
@@ -123,6 +158,7 @@ class GenesysSandbox:
     attachments: dict[str, StoredAttachment] = field(default_factory=dict)
     received: list[dict[str, object]] = field(default_factory=list)
     failures: FailurePlan = field(default_factory=FailurePlan)
+    creation: IntegrationCreation = field(default_factory=IntegrationCreation)
     rate_limits: RateLimits = field(default_factory=RateLimits)
     requests: RequestLog = field(default_factory=RequestLog)
     conversations: dict[str, MessageConversation] = field(default_factory=dict)
@@ -140,6 +176,17 @@ class GenesysSandbox:
             self._open[key] = ident
             self.conversations[ident] = MessageConversation(ident, integration_id, customer)
         return self.conversations[ident]
+
+    def integration_status(self, integration: IntegrationConfig) -> IntegrationStatus:
+        """Where the integration's asynchronous creation stands now."""
+        if integration.create_status != "Initiated" or integration.ready_at is None:
+            return integration.create_status
+        return integration.outcome if self.clock() >= integration.ready_at else "Initiated"
+
+    def token_owner(self, token: str) -> ClientConfig | None:
+        """The OAuth client of a live token."""
+        client_id = self.token_client(token)
+        return self.clients.get(client_id) if client_id is not None else None
 
     def authenticate(self, client_id: str, client_secret: str) -> ClientConfig | None:
         """The client, when the secret is its own."""

@@ -2,8 +2,10 @@
 :class:`~connectors.sandbox.meta_state.MetaSandbox`.
 
 Graph routes: ``POST /{version}/{phone_number_id}/messages`` and ``/media``,
-``GET``/``DELETE /{version}/{media_id}``, and the media download URL
-``/whatsapp_business/attachments/``. Control routes live under ``/_sandbox``.
+``GET``/``DELETE /{version}/{media_id}``, the media download URL
+``/whatsapp_business/attachments/``, and the business-account routes of
+:mod:`connectors.sandbox.meta_business` (a number's description, ``debug_token``, a WABA's
+numbers and webhook subscriptions). Control routes live under ``/_sandbox``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from connectors.sandbox.common import (
     health,
     webhook_session_ctx,
 )
+from connectors.sandbox.meta_business import add_business_routes
 from connectors.sandbox.meta_state import MetaSandbox, NumberConfig
 
 _VERSION = r"{version:v[0-9]+\.[0-9]+}"
@@ -40,13 +43,16 @@ def create_meta_app(
     routes = app.router
     routes.add_post(f"/{_VERSION}/{{phone_number_id:[0-9]+}}/messages", graph.send_messages)
     routes.add_post(f"/{_VERSION}/{{phone_number_id:[0-9]+}}/media", graph.upload_media)
-    routes.add_get(f"/{_VERSION}/{{media_id:[0-9]+}}", graph.media_info)
+    # Also GET /{version}/{id}: a business number's description, or a media look-up.
+    add_business_routes(app, _VERSION)
     routes.add_delete(f"/{_VERSION}/{{media_id:[0-9]+}}", graph.delete_media)
     routes.add_get("/whatsapp_business/attachments/", graph.media_download)
     prefix = CONTROL_PREFIX
     routes.add_get(f"{prefix}/health", health)
     routes.add_post(f"{prefix}/numbers", control.add_number)
     routes.add_post(f"{prefix}/tokens/revoke", control.revoke_token)
+    routes.add_post(f"{prefix}/wabas", control.set_waba)
+    routes.add_get(f"{prefix}/subscriptions", control.list_subscriptions)
     routes.add_post(f"{prefix}/media", control.seed_media)
     routes.add_post(f"{prefix}/windows", control.set_window)
     routes.add_post(f"{prefix}/failures", control.add_failure)

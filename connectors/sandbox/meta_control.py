@@ -1,8 +1,8 @@
 """The Meta simulator's control and inspection endpoints, and the webhooks it emits.
 
-Under ``/_sandbox``: register numbers, revoke tokens, seed media, open windows, queue
-failures, emit signed message and status webhooks, and read back every request received
-and every message accepted.
+Under ``/_sandbox``: register numbers, revoke tokens, make a WABA refuse subscriptions,
+list subscriptions, seed media, open windows, queue failures, emit signed message and status
+webhooks, and read back every request received and every message accepted.
 """
 
 from __future__ import annotations
@@ -155,6 +155,34 @@ async def add_number(request: web.Request) -> web.Response:
     return web.json_response({"phone_number_id": config.phone_number_id})
 
 
+class WabaSettings(ControlModel):
+    """``POST /_sandbox/wabas``: whether a WABA refuses to subscribe apps (403, code 200)."""
+
+    waba_id: str = Field(pattern=r"^[0-9]{1,30}$")
+    refuse_subscriptions: bool = False
+
+
+async def set_waba(request: web.Request) -> web.Response:
+    """Make a WABA accept or refuse app subscriptions."""
+    body = await read_control(request, WabaSettings)
+    refusing = request.app[META_KEY].refusing_wabas
+    if body.refuse_subscriptions:
+        refusing.add(body.waba_id)
+    else:
+        refusing.discard(body.waba_id)
+    return web.json_response(body.model_dump())
+
+
+async def list_subscriptions(request: web.Request) -> web.Response:
+    """Every app subscribed to every WABA, with its callback override."""
+    found = [
+        {"waba_id": waba, "app_id": s.app_id, "override_callback_uri": s.override_callback_uri}
+        for waba, apps in request.app[META_KEY].subscriptions.items()
+        for s in apps.values()
+    ]
+    return web.json_response({"subscriptions": found})
+
+
 async def revoke_token(request: web.Request) -> web.Response:
     """Revoke a token."""
     body = await read_control(request, RevokeToken)
@@ -220,8 +248,11 @@ def _envelope(
 
 
 async def _emit(request: web.Request, number: NumberConfig, body: dict[str, Any]) -> web.Response:
-    if number.webhook_url is None or number.app_secret is None:
-        raise web.HTTPConflict(text="the number has no webhook_url and app_secret")
+    url = request.app[META_KEY].callback_of(number)
+    if url is None or number.app_secret is None:
+        raise web.HTTPConflict(
+            text="the number has no callback (webhook_url or a WABA override) and app_secret"
+        )
     # Our own schema must accept what we emit, or the simulator would test nothing.
     if rejected := WebhookPayload.model_validate(body).rejected():
         path, item = rejected[0]
@@ -230,7 +261,7 @@ async def _emit(request: web.Request, number: NumberConfig, body: dict[str, Any]
         )
     raw = compact_json(body, ascii_only=True)
     status = await deliver_signed(
-        request.app[SESSION_KEY], number.webhook_url, raw, sign_meta(raw, number.app_secret)
+        request.app[SESSION_KEY], url, raw, sign_meta(raw, number.app_secret)
     )
     return web.json_response({"delivery_status": status, "body": body})
 

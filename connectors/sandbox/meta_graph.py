@@ -62,18 +62,20 @@ def graph_error(
     )
 
 
-def _injected(rule: FailureRule) -> web.Response:
+def injected_failure(rule: FailureRule) -> web.Response:
+    """The answer a failure rule asks for (429, 401 with code 190, or a 5xx)."""
     if rule.kind == "rate_limit":
         code = rule.code or 130429
         headers = {"Retry-After": str(rule.retry_after if rule.retry_after is not None else 1)}
         return graph_error(rule.status or 429, code, "Rate limit hit", headers=headers)
     if rule.kind == "bad_token":
-        return _token_error()
+        return token_error()
     code = rule.code or 131000
     return graph_error(rule.status or 500, code, "Something went wrong")
 
 
-def _token_error() -> web.Response:
+def token_error() -> web.Response:
+    """Meta's answer to an unknown, expired or revoked token (401, code 190)."""
     return graph_error(
         401,
         190,
@@ -95,10 +97,10 @@ async def _gate(
     sandbox = request.app[META_KEY]
     rule = apply_delay(request, sandbox.failures.take(phone_number_id, operation))
     if rule is not None:
-        return sandbox, _injected(rule)
+        return sandbox, injected_failure(rule)
     token = _bearer(request)
     if token is None or not sandbox.token_known(token):
-        return sandbox, _token_error()
+        return sandbox, token_error()
     if phone_number_id is not None and not sandbox.may_use(token, phone_number_id):
         return sandbox, graph_error(
             400,
@@ -227,7 +229,7 @@ def _store_upload(
 
 async def media_info(request: web.Request) -> web.Response:
     """``GET /{version}/{media_id}``: the short-lived download URL."""
-    ident = request.match_info["media_id"]
+    ident = request.match_info.get("media_id") or request.match_info["node_id"]
     sandbox, gate = await _gate(request, "media_info", None)
     if not isinstance(gate, web.Response):
         stored = sandbox.media.get(ident)
@@ -261,7 +263,7 @@ async def media_download(request: web.Request) -> web.StreamResponse:
         if stored is None or not signed or expires < sandbox.clock():
             gate = web.Response(status=404, text="URL expired or unknown")
         elif not sandbox.may_use(gate, stored.phone_number_id):
-            gate = _token_error()
+            gate = token_error()
         else:
             gate = web.Response(body=stored.data, content_type=media_type_of(stored.mime_type))
     return _finish(request, sandbox, gate, "media_download", None)

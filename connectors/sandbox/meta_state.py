@@ -30,9 +30,18 @@ RECIPIENT_SINCE = (25, 0)
 ``to`` only: Meta's v23 spec; pywa 4 sends ``recipient`` on v25)."""
 
 
+DEFAULT_APP_ID = "1234567890123456"
+"""The Meta app of numbers registered without one."""
+
+
 class NumberConfig(ControlModel):
     """``POST /_sandbox/numbers``: a business number, the token allowed to use it, and where
     its webhooks go.
+
+    ``webhook_url`` is the app's own callback (set in Meta's App Dashboard); a callback
+    override set through ``POST /{waba-id}/subscribed_apps`` takes precedence, as at Meta.
+    ``app_id`` is the app the token belongs to; the other fields are what
+    ``GET /{phone-number-id}`` describes.
     """
 
     phone_number_id: str = Field(pattern=r"^[0-9]{1,30}$")
@@ -41,6 +50,19 @@ class NumberConfig(ControlModel):
     webhook_url: str | None = None
     display_phone_number: str = "15550001111"
     waba_id: str = "102290129340398"
+    app_id: str = Field(default=DEFAULT_APP_ID, pattern=r"^[0-9]{1,30}$")
+    verified_name: str = "Sandbox Business"
+    quality_rating: str = "GREEN"
+    throughput_level: str = "STANDARD"
+    status: str = "CONNECTED"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """An app subscribed to a WABA's webhooks, with its callback override (if any)."""
+
+    app_id: str
+    override_callback_uri: str | None = None
 
 
 @dataclass
@@ -68,6 +90,9 @@ class MetaSandbox:
         revoked: tokens that now answer 190.
         last_inbound: (phone number id, wa_id) -> time of the customer's last message.
         media: stored files by media id.
+        subscriptions: WABA id -> app id -> the app's subscription to the WABA's webhooks.
+        refusing_wabas: WABAs that refuse to subscribe an app (403, code 200).
+        verify_callbacks: check a callback override with a verification request first.
         sent: every accepted send, in order (``wamid``, ``phone_number_id``, ``body``).
         clock: wall-clock seconds (tests may replace it).
         window_s: the customer service window.
@@ -81,6 +106,9 @@ class MetaSandbox:
     revoked: set[str] = field(default_factory=set)
     last_inbound: dict[tuple[str, str], float] = field(default_factory=dict)
     media: dict[str, StoredMedia] = field(default_factory=dict)
+    subscriptions: dict[str, dict[str, Subscription]] = field(default_factory=dict)
+    refusing_wabas: set[str] = field(default_factory=set)
+    verify_callbacks: bool = True
     sent: list[dict[str, Any]] = field(default_factory=list)
     failures: FailurePlan = field(default_factory=FailurePlan)
     requests: RequestLog = field(default_factory=RequestLog)
@@ -130,6 +158,19 @@ class MetaSandbox:
         """The ``hash`` of a download URL: binds the media id to its expiry."""
         message = f"{media_id}:{expires}".encode()
         return hmac.new(self.url_secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def token_numbers(self, token: str) -> list[NumberConfig]:
+        """The numbers ``token`` belongs to (none for an unknown or revoked token)."""
+        if token in self.revoked:
+            return []
+        return [n for n in self.numbers.values() if hmac.compare_digest(n.access_token, token)]
+
+    def callback_of(self, number: NumberConfig) -> str | None:
+        """Where the number's webhooks go: the WABA's override for its app, else the app's."""
+        subscription = self.subscriptions.get(number.waba_id, {}).get(number.app_id)
+        if subscription is not None and subscription.override_callback_uri:
+            return subscription.override_callback_uri
+        return number.webhook_url
 
 
 def digits(number: str) -> str:

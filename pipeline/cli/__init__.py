@@ -28,7 +28,14 @@ from pipeline.cli.sandbox_demo import (
     send_preference,
 )
 from pipeline.cli.tail import tail
-from pipeline.cli.tenants import tenants
+from pipeline.cli.tenants import credentials, tenants
+from pipeline.cli.tenants_connect import (
+    credentials_remove,
+    credentials_rotate,
+    credentials_set,
+    delete,
+    doctor,
+)
 from pipeline.cli.topics import topics
 from pipeline.runtime.sandbox_mode import with_sandbox
 from pipeline.settings import WagenSettings
@@ -77,6 +84,10 @@ for demo_command in (
     send_preference,
 ):
     sandbox.add_command(demo_command)
+for tenant_command in (doctor, delete):
+    tenants.add_command(tenant_command)
+for credentials_command in (credentials_set, credentials_rotate, credentials_remove):
+    credentials.add_command(credentials_command)
 
 
 def main() -> None:

@@ -69,11 +69,8 @@ def run(settings: WagenSettings) -> None:
         instructions,
         simulator_env,
     )
+    from pipeline.runtime.supervisor import start, stop, supervise
 
-    bootstrap_demo_tenant(settings)
-    click.echo(instructions(settings))
-    demo_key = issue_demo_key(settings, DEMO.tenant_id)
-    click.echo(console_lines(settings, (DEMO.tenant_id, demo_key)))
     commands = (
         ("sandbox", "meta", "--host", settings.simulators.host,
          "--port", str(settings.simulators.meta_port)),
@@ -82,7 +79,20 @@ def run(settings: WagenSettings) -> None:
         ("gateway",),
         ("worker",),
     )  # fmt: skip
-    sys.exit(run_all(commands, simulator_env(settings)))
+    children = start(commands, simulator_env(settings))
+    try:
+        # Onboarding needs the simulators, and Meta's callback check needs the gateway.
+        bootstrap_demo_tenant(settings)
+    except BaseException as exc:
+        stop(children)
+        if isinstance(exc, Exception):
+            click.echo(f"error: the demo tenant could not be onboarded: {exc}", err=True)
+            sys.exit(1)
+        raise
+    click.echo(instructions(settings))
+    demo_key = issue_demo_key(settings, DEMO.tenant_id)
+    click.echo(console_lines(settings, (DEMO.tenant_id, demo_key)))
+    sys.exit(supervise(children))
 
 
 @click.command("settings")

@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import click
 
-from pipeline.runtime.sandbox_mode import DEMO, genesys_url, meta_url
+from pipeline.runtime.sandbox_mode import DEMO, demo_integration_id, genesys_url, meta_url
 from pipeline.settings import WagenSettings
 
 
@@ -38,6 +38,20 @@ def _run(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
         click.echo(
             f"error: cannot reach {url} ({exc}); is `make run` (sandbox mode) running?", err=True
         )
+        sys.exit(1)
+
+
+def _demo_integration(settings: WagenSettings) -> str:
+    """The id of the integration onboarding made for the demo tenant."""
+
+    async def look_up() -> str:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+            return await demo_integration_id(settings, session)
+
+    try:
+        return asyncio.run(look_up())
+    except (aiohttp.ClientError, LookupError) as exc:
+        click.echo(f"error: {exc}; is `make run` (sandbox mode) running?", err=True)
         sys.exit(1)
 
 
@@ -73,8 +87,10 @@ def send_customer_message(
 @click.option("--to", default=f"+{DEMO.customer_wa_id}", show_default=True, help="Customer id.")
 @click.pass_obj
 def send_agent_reply(settings: WagenSettings, text: str, to: str) -> None:
-    """A Genesys agent answers (a signed Genesys outbound webhook)."""
-    body = {"integration_id": DEMO.genesys_integration_id, "to": to, "text": text}
+    """A Genesys agent answers (a signed Genesys outbound webhook), on the integration
+    onboarding created for the demo tenant."""
+    integration_id = _demo_integration(settings)
+    body = {"integration_id": integration_id, "to": to, "text": text}
     result = _run("POST", f"{genesys_url(settings)}/_sandbox/webhooks/outbound", body)
     click.echo(json.dumps(result))
 

@@ -26,7 +26,7 @@ from tenancy import usage
 from tenancy.audit import Actor
 from tenancy.errors import InvalidRequestError
 from tenancy.migrate_default import migrate_default
-from tenancy.models import ApiModel, CredentialsWrite, TenantCreate, TenantPatch
+from tenancy.models import ApiModel, TenantCreate, TenantPatch
 from tenancy.services import Tenancy
 
 T = TypeVar("T")
@@ -95,7 +95,7 @@ def create(
         raise click.UsageError(str(exc)) from None
     created = _run(settings, lambda t: t.tenants.create(body, _actor()))
     if as_json:
-        _emit(created, as_json)
+        _emit(created.reply(), as_json)
         return
     click.echo(f"created tenant {created.tenant.tenant_id} (plan {created.tenant.plan})")
     click.echo(f"api key (shown once): {created.api_key.key}")
@@ -257,18 +257,3 @@ def credentials_list(settings: WagenSettings, tenant_id: str, as_json: bool) -> 
         return await t.credentials.describe(tenant_id)
 
     _emit(list(_run(settings, work)), as_json)
-
-
-@credentials.command("set")
-@click.argument("tenant_id")
-@click.argument("kind", type=click.Choice(["meta", "genesys"]))
-@click.argument("source", type=click.File("r"), default="-")
-@click.pass_obj
-def credentials_set(settings: WagenSettings, tenant_id: str, kind: str, source: Any) -> None:
-    """Store a new version from a JSON file (or stdin): prints metadata only."""
-    try:
-        data = json.load(source)
-        body = CredentialsWrite.model_validate({"type": kind, "credentials": data})
-    except ValueError:
-        raise click.UsageError("credentials must be a JSON object") from None
-    _emit(_run(settings, lambda t: t.credentials.put(tenant_id, body, _actor())), False)

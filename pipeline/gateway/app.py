@@ -31,10 +31,11 @@ from pipeline.gateway.webhooks import add_webhook_routes
 from pipeline.kafka.producer import EventProducer
 from pipeline.metrics.auth import AUTH_METRICS
 from pipeline.metrics.record import configure as configure_metrics
+from pipeline.runtime.onboarding import open_onboarding
 from pipeline.runtime.resources import open_resources, tenancy_config
 from pipeline.settings import WagenSettings
 from tenancy.http.access import access_middleware
-from tenancy.http.context import TENANCY_KEY
+from tenancy.http.context import ONBOARDING_KEY, TENANCY_KEY
 from tenancy.http.openapi import openapi_json
 from tenancy.http.routes import add_routes
 from tenancy.platform import PlatformSecrets
@@ -57,6 +58,14 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
         async with running(services) as tenancy:
             app[TENANCY_KEY] = tenancy
             yield
+
+
+async def _onboarding_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The vendor clients onboarding and the doctor call, on their own HTTP pool."""
+    resources, tenancy = app[RESOURCES_KEY], app[TENANCY_KEY]
+    async with open_onboarding(app[SETTINGS_KEY], resources, tenancy) as onboarding:
+        app[ONBOARDING_KEY] = onboarding
+        yield
 
 
 async def _ingress_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -107,6 +116,7 @@ def create_app(settings: WagenSettings) -> web.Application:
     configure_metrics(settings.metrics)
     thin_malformed_request_logs()
     app.cleanup_ctx.append(_resources_ctx)
+    app.cleanup_ctx.append(_onboarding_ctx)
     app.cleanup_ctx.append(_ingress_ctx)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

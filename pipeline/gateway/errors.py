@@ -30,6 +30,8 @@ from tenancy.errors import (
     QuotaExceededError,
     RateLimitedError,
     TenancyError,
+    UnprocessableError,
+    VendorUnavailableError,
 )
 from tenancy.http.context import REQUEST_ID_HEADER, request_id
 from tenancy.vault import VaultUnavailableError
@@ -46,6 +48,8 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     QuotaExceededError: 429,
     AuthThrottledError: 429,
     VaultUnavailableError: 503,
+    UnprocessableError: 422,
+    VendorUnavailableError: 503,
     SignatureError: 401,
     # Meta's documented answer to a wrong verify token on the GET handshake.
     MetaHandshakeError: 403,
@@ -69,6 +73,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    422: "unprocessable",
 }
 
 

@@ -85,7 +85,12 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY].media
     async with open_media_store(app[SETTINGS_KEY], app[RESOURCES_KEY]) as store:
         app[MEDIA_STORE_KEY] = store
-        app[MEDIA_SIGNER_KEY] = MediaLinkSigner(settings.link_secret)
+        until = settings.link_previous_secret_until
+        app[MEDIA_SIGNER_KEY] = MediaLinkSigner(
+            settings.link_secret,
+            previous=settings.link_previous_secret,
+            previous_until=until.timestamp() if until else None,
+        )
         purge = asyncio.create_task(_purge_forever(store, settings.purge_interval_s))
         try:
             yield

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Final, Literal
 
 from pydantic import ValidationError
@@ -147,12 +148,14 @@ class TenantSecrets:
     async def secrets(self, kind: SecretKind, tenant_id: str) -> list[str]:
         """Every secret a webhook of ``kind`` of the tenant may be signed with (none: no
         credentials of that kind)."""
+        # During a rotation the previous secret verifies too, until its window ends.
+        now = datetime.now(UTC)
         if kind == "meta":
             meta = await self._meta.get(tenant_id)
-            return [meta.app_secret] if meta else []
+            return meta.signing_secrets(now) if meta else []
         if kind == "genesys":
             genesys = await self._genesys.get(tenant_id)
-            return [genesys.outbound_webhook_secret] if genesys else []
+            return genesys.signing_secrets(now) if genesys else []
         app = await self._shared_app.get("meta-app")
         return [app.app_secret] if app else []
 

@@ -58,18 +58,40 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class MediaLinkSigner:
-    """Issues and checks media link tokens with one server secret."""
+def _derive(secret: SecretStr) -> bytes:
+    raw = secret.get_secret_value().encode()
+    if not raw:
+        raise ValueError("the media link secret is empty")
+    return hmac.new(raw, _PURPOSE, hashlib.sha256).digest()
 
-    def __init__(self, secret: SecretStr, *, clock: Callable[[], float] = time.time) -> None:
-        raw = secret.get_secret_value().encode()
-        if not raw:
-            raise ValueError("the media link secret is empty")
-        self._key = hmac.new(raw, _PURPOSE, hashlib.sha256).digest()
+
+class MediaLinkSigner:
+    """Issues media link tokens with the server secret; checks them with it, and during a
+    rotation also with the previous secret until ``previous_until`` (unix seconds), so links
+    given to Genesys before the change keep working."""
+
+    def __init__(
+        self,
+        secret: SecretStr,
+        *,
+        previous: SecretStr | None = None,
+        previous_until: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._key = _derive(secret)
+        self._previous = _derive(previous) if previous is not None else None
+        self._previous_until = previous_until or 0.0
         self._clock = clock
 
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()
+    def _mac(self, payload: bytes, key: bytes | None = None) -> bytes:
+        return hmac.new(key or self._key, payload, hashlib.sha256).digest()
+
+    def _signed(self, payload: bytes, mac: bytes) -> bool:
+        matched = hmac.compare_digest(mac, self._mac(payload))
+        if self._previous is not None and self._clock() < self._previous_until:
+            # Both compared, no early exit: the time taken does not tell which matched.
+            matched |= hmac.compare_digest(mac, self._mac(payload, self._previous))
+        return matched
 
     def sign(self, tenant_id: str, media_id: str, ttl_s: float) -> str:
         """A token granting ``media_id`` of ``tenant_id`` for ``ttl_s`` seconds from now."""
@@ -95,7 +117,7 @@ class MediaLinkSigner:
             payload, mac = _unb64(payload_text), _unb64(mac_text)
         except (binascii.Error, ValueError) as exc:
             raise MediaLinkInvalidError("malformed media link") from exc
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        if not self._signed(payload, mac):
             raise MediaLinkInvalidError("media link signature does not match")
         fields = payload.decode("utf-8", errors="replace").split(_SEPARATOR)
         if len(fields) != 4 or fields[0] != _VERSION or not fields[3].isdigit():

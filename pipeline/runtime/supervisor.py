@@ -18,6 +18,7 @@ _GRACE_S = 20.0
 
 
 Command = tuple[str, ...]
+Child = subprocess.Popen[bytes]
 
 
 def _spawn(command: Command, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
@@ -30,7 +31,16 @@ def run_all(
     env: Mapping[str, str] | None = None,
 ) -> int:
     """Start each ``wagen <command>``; when one exits or we are signalled, stop them all."""
-    children = [_spawn(c, env or {}) for c in commands]
+    return supervise(start(commands, env))
+
+
+def start(commands: Sequence[Command], env: Mapping[str, str] | None = None) -> list[Child]:
+    """Start each ``wagen <command>`` (stop them with :func:`stop` if the caller fails)."""
+    return [_spawn(c, env or {}) for c in commands]
+
+
+def supervise(children: list[Child]) -> int:
+    """Wait until a child exits or we are signalled, then stop them all; 0 for a clean stop."""
     stopping = False
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -43,9 +53,14 @@ def run_all(
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)
     finally:
-        _stop(children)
+        stop(children)
     failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
     return 0 if stopping and not failed else 1
+
+
+def stop(children: list[Child]) -> None:
+    """SIGTERM each child still running; SIGKILL the ones not gone after the grace time."""
+    _stop(children)
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:

@@ -196,13 +196,33 @@ async def resolve_tenant(request: web.Request, tenancy: Tenancy) -> tuple[Tenant
     return tenant, Principal(kind="tenant", actor=f"tenant:{tenant.tenant_id}:{label}")
 
 
+async def admin_or_owner(request: web.Request, tenancy: Tenancy) -> tuple[Principal, Tenant | None]:
+    """An admin credential, else the tenant's own (a tenant JWT without the admin role is
+    tried as the tenant's); the handler checks the tenant is the one the path names."""
+    if not request.headers.get("X-API-Key"):
+        try:
+            return await authenticate_admin(request, tenancy), None
+        except ForbiddenError:
+            pass  # a tenant's JWT on a route its tenant may call
+    tenant, principal = await resolve_tenant(request, tenancy)
+    return principal, tenant
+
+
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Guard ``admin.*`` and ``tenant.*`` routes; rate-limit tenant routes."""
+    """Guard ``admin.*``, ``tenant.*`` and ``owner.*`` routes; rate-limit tenant callers."""
     scope = (request.match_info.route.name or "").partition(".")[0]
     if scope == "admin":
         tenancy = services(request)
         request[PRINCIPAL_KEY] = await authenticate_admin(request, tenancy)
+    elif scope == "owner":
+        tenancy = services(request)
+        principal, owner = await admin_or_owner(request, tenancy)
+        request[PRINCIPAL_KEY] = principal
+        if owner is not None:
+            request[TENANT_KEY] = owner
+            limit = tenancy.requests_per_second(owner.plan, owner.rate_limit)
+            await tenancy.rate_limiter.check(owner.tenant_id, limit)
     elif scope == "tenant":
         tenancy = services(request)
         tenant, principal = await resolve_tenant(request, tenancy)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from tenancy import audit, usage
-from tenancy.http.context import actor, services
+from tenancy.errors import TenantNotFoundError
+from tenancy.http.context import actor, current_tenant_or_none, onboarding, services
 from tenancy.http.io import (
+    DisconnectQuery,
     PageQuery,
     UsageQuery,
+    credential_type_param,
     key_id_param,
     read_body,
     read_query,
@@ -26,10 +29,10 @@ from tenancy.models import (
 
 
 async def create_tenant(request: web.Request) -> web.Response:
-    """``POST /tenants``: the tenant and its first API key (shown once)."""
+    """``POST /tenants``: the tenant and its first API key (shown once), as the guide shows."""
     body = await read_body(request, TenantCreate)
     created = await services(request).tenants.create(body, actor(request))
-    return reply(created, status=201)
+    return reply(created.reply(), status=201)
 
 
 async def list_tenants(request: web.Request) -> web.Response:
@@ -52,17 +55,50 @@ async def update_tenant(request: web.Request) -> web.Response:
 
 
 async def delete_tenant(request: web.Request) -> web.Response:
-    """``DELETE /tenants/{tenantId}``: soft delete now, purge later (``wagen tenants purge``)."""
-    tenant = await services(request).tenants.soft_delete(tenant_id_param(request), actor(request))
-    return reply(tenant)
+    """``DELETE /tenants/{tenantId}?disconnect``: soft delete now (and undo wagen's Genesys
+    integration and Meta subscription unless ``disconnect=false``), purge later."""
+    query = read_query(request, DisconnectQuery)
+    deleted = await onboarding(request).delete_tenant(
+        tenant_id_param(request), actor(request), disconnect=query.disconnect
+    )
+    return reply(deleted)
 
 
 async def put_credentials(request: web.Request) -> web.Response:
-    """``POST /tenants/{tenantId}/credentials``: a new Vault version; metadata back only."""
+    """``POST /tenants/{tenantId}/credentials``: checked live and provisioned at the vendor,
+    then a new Vault version; metadata and what was set up back, never a secret."""
     tenant_id = tenant_id_param(request)
     body = await read_body(request, CredentialsWrite)
-    meta = await services(request).credentials.put(tenant_id, body, actor(request))
-    return reply(meta, status=201)
+    connected = await onboarding(request).connect(tenant_id, body, actor(request))
+    return reply(connected, status=201)
+
+
+async def remove_credentials(request: web.Request) -> web.Response:
+    """``DELETE /tenants/{tenantId}/credentials/{kind}?disconnect``: every version destroyed,
+    after wagen's vendor side is undone (unless ``disconnect=false``)."""
+    tenant_id, kind = tenant_id_param(request), credential_type_param(request)
+    query = read_query(request, DisconnectQuery)
+    removed = await onboarding(request).remove(
+        tenant_id, kind, actor(request), disconnect=query.disconnect
+    )
+    return reply(removed)
+
+
+async def rotate_genesys_secret(request: web.Request) -> web.Response:
+    """``POST /tenants/{tenantId}/credentials/genesys/rotate``: a new webhook secret, set on
+    the integration; the previous one accepted for the rotation window."""
+    tenant_id = tenant_id_param(request)
+    return reply(await onboarding(request).rotate_genesys_secret(tenant_id, actor(request)))
+
+
+async def tenant_health(request: web.Request) -> web.Response:
+    """``GET /tenants/{tenantId}/health``: every connection checked now (admin, or the
+    tenant itself)."""
+    tenant_id = tenant_id_param(request)
+    own = current_tenant_or_none(request)
+    if own is not None and own.tenant_id != tenant_id:
+        raise TenantNotFoundError(f"no tenant {tenant_id!r}")  # another's: as if missing
+    return reply(await onboarding(request).health(tenant_id))
 
 
 async def list_credentials(request: web.Request) -> web.Response:

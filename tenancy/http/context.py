@@ -11,6 +11,7 @@ from aiohttp import web
 
 from tenancy.audit import Actor
 from tenancy.models import Tenant
+from tenancy.onboarding.service import Onboarding
 from tenancy.services import Tenancy
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -26,6 +27,7 @@ class Principal:
 
 
 TENANCY_KEY = web.AppKey("tenancy", Tenancy)
+ONBOARDING_KEY = web.AppKey("onboarding", Onboarding)
 REQUEST_ID_KEY = web.RequestKey("request_id", str)
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)
 TENANT_KEY = web.RequestKey("tenant", Tenant)
@@ -38,6 +40,11 @@ say (set by the gateway before any route runs)."""
 def services(request: web.Request) -> Tenancy:
     """The process's tenancy services."""
     return request.app[TENANCY_KEY]
+
+
+def onboarding(request: web.Request) -> Onboarding:
+    """The process's onboarding service (credentials checked live, vendors provisioned)."""
+    return request.app[ONBOARDING_KEY]
 
 
 def request_id(request: web.Request) -> str:
@@ -70,3 +77,8 @@ def current_tenant(request: web.Request) -> Tenant:
     if TENANT_KEY not in request:
         raise RuntimeError("tenant route reached without tenant resolution")  # a wiring bug
     return request[TENANT_KEY]
+
+
+def current_tenant_or_none(request: web.Request) -> Tenant | None:
+    """The tenant the middleware resolved, on a route an admin may call too (else None)."""
+    return request.get(TENANT_KEY)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -43,6 +43,15 @@ class UsageQuery(BaseModel):
 
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
+
+
+class DisconnectQuery(BaseModel):
+    """``?disconnect=true|false`` of a removal: undo wagen's vendor side too (default: the
+    ``WAGEN_ONBOARDING_DISCONNECT_ON_DELETE`` setting)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
+
+    disconnect: bool | None = None
 
 
 def _invalid(what: str, exc: ValidationError) -> InvalidRequestError:
@@ -83,6 +92,16 @@ def wa_id_param(request: web.Request) -> str:
     if not _WA_ID.match(value):
         raise NotFoundError("no such mapping")
     return value
+
+
+def credential_type_param(request: web.Request) -> Literal["meta", "genesys"]:
+    """``{kind}``: ``meta`` or ``genesys``, else 404."""
+    value = request.match_info["kind"]
+    if value == "meta":
+        return "meta"
+    if value == "genesys":
+        return "genesys"
+    raise NotFoundError("no such credential type (meta or genesys)")
 
 
 def key_id_param(request: web.Request) -> str:

@@ -21,12 +21,14 @@ _ERRORS = {
     "403": "Valid credential without the right (or a suspended tenant)",
     "404": "Not found (another tenant's resource looks the same)",
     "409": "Already exists",
+    "422": "Genesys or Meta refused the credentials; the error code says what to fix",
     "429": "Rate limit or monthly quota exceeded; see Retry-After",
-    "503": "A dependency (PostgreSQL, Redis, Vault) is unavailable; retry",
+    "503": "A dependency (PostgreSQL, Redis, Vault, Genesys, Meta) is unavailable; retry",
 }
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "admin": [{"adminBearer": []}],
     "tenant": [{"apiKey": []}, {"tenantJwt": []}, {}],
+    "owner": [{"adminBearer": []}, {"apiKey": []}, {"tenantJwt": []}],
 }
 
 
@@ -60,7 +62,14 @@ def _operation(spec: RouteSpec, refs: dict[str, str]) -> dict[str, Any]:
         }
     }
     error = {"$ref": "#/components/responses/Error"}
-    responses.update({code: error for code in _ERRORS if code != "409" or spec.method == "POST"})
+    responses.update(
+        {
+            code: error
+            for code in _ERRORS
+            if (code != "409" or spec.method == "POST")
+            and (code != "422" or "credentials" in spec.path or spec.method == "DELETE")
+        }
+    )
     operation: dict[str, Any] = {
         "operationId": spec.handler.__name__,
         "summary": spec.summary,

@@ -18,10 +18,12 @@ from pydantic import BaseModel
 from tenancy import models as m
 from tenancy.http import admin_views as admin
 from tenancy.http import state_views as state
-from tenancy.http.io import PageQuery, UsageQuery
+from tenancy.http.io import DisconnectQuery, PageQuery, UsageQuery
+from tenancy.onboarding import models as om
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Scope = Literal["admin", "tenant"]
+Scope = Literal["admin", "tenant", "owner"]
+"""``owner``: an admin, or the tenant the path names (its own key or JWT)."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         admin.create_tenant,
         "admin",
         "Create a tenant and its first API key",
-        m.TenantCreated,
+        m.TenantCreatedReply,
         201,
         m.TenantCreate,
     ),
@@ -71,17 +73,48 @@ ROUTES: tuple[RouteSpec, ...] = (
         body=m.TenantPatch,
     ),
     RouteSpec(
-        "DELETE", _T, admin.delete_tenant, "admin", "Soft-delete a tenant (purged later)", m.Tenant
+        "DELETE",
+        _T,
+        admin.delete_tenant,
+        "admin",
+        "Soft-delete a tenant (purged later); disconnect its vendors unless disconnect=false",
+        om.TenantDeleted,
+        query=DisconnectQuery,
     ),
     RouteSpec(
         "POST",
         f"{_T}/credentials",
         admin.put_credentials,
         "admin",
-        "Store Meta or Genesys credentials in Vault (new version)",
-        m.CredentialMeta,
+        "Check Meta or Genesys credentials live, provision the vendor side, store in Vault",
+        om.CredentialsConnected,
         201,
         m.CredentialsWrite,
+    ),
+    RouteSpec(
+        "DELETE",
+        f"{_T}/credentials/{{kind}}",
+        admin.remove_credentials,
+        "admin",
+        "Remove Meta or Genesys credentials (and wagen's vendor side unless disconnect=false)",
+        om.CredentialsRemoved,
+        query=DisconnectQuery,
+    ),
+    RouteSpec(
+        "POST",
+        f"{_T}/credentials/genesys/rotate",
+        admin.rotate_genesys_secret,
+        "admin",
+        "Rotate the Genesys webhook secret (the previous one accepted for a window)",
+        om.SecretRotated,
+    ),
+    RouteSpec(
+        "GET",
+        f"{_T}/health",
+        admin.tenant_health,
+        "owner",
+        "Every connection of the tenant checked now (admin, or the tenant itself)",
+        om.HealthReport,
     ),
     RouteSpec(
         "GET",

@@ -51,6 +51,28 @@ async def test_a_customer_message_reaches_the_genesys_simulator(
         await wait_until_stable(admin, unique_name, run)
         full_env = {**os.environ, **env}
         _cli(full_env, "sandbox", "send-customer-message", "--text", "Hello, my order is late")
+        # Once it reached the agent, the agent answers, on the integration onboarding created
+        # for the demo tenant.
+        reached: list[dict[str, object]] = []
+        async with asyncio.timeout(30):
+            while not any(a["at"] == "genesys" for a in reached):
+                lines = _cli(full_env, "sandbox", "inspect").splitlines()
+                reached = [json.loads(line) for line in lines]
+                await asyncio.sleep(0.5)
+        _cli(full_env, "sandbox", "send-agent-reply", "--text", "Sorry! Checking it now.")
+        replied: list[dict[str, object]] = []
+        async with asyncio.timeout(30):
+            while not replied:
+                lines = _cli(full_env, "sandbox", "inspect").splitlines()
+                replied = [a for a in map(json.loads, lines) if a["at"] == "meta"]
+                if not replied:
+                    await asyncio.sleep(0.5)
+        reply = replied[0]["body"]
+        assert isinstance(reply, dict)
+        assert reply["text"]["body"] == "Sorry! Checking it now."
+        # Onboarded through the same path an operator's requests take: the doctor agrees.
+        doctor = _cli(full_env, "tenants", "doctor", "demo")
+        assert "demo: healthy" in doctor
         arrived: list[dict[str, object]] = []
         async with asyncio.timeout(30):
             while not arrived:

@@ -18,8 +18,15 @@ from pipeline.console.errors import FormError
 from pipeline.console.forms import field_message, read_form
 from pipeline.console.state import page_tenant, state
 from pipeline.console.views.common import actor_of, render, see_other
-from tenancy.credentials import CREDENTIAL_TYPES, MODELS, CredentialType, validate_credentials
-from tenancy.errors import ConflictError, InvalidRequestError
+from tenancy.credential_models import CREDENTIAL_TYPES, INPUT_MODELS, CredentialType
+from tenancy.credentials import validate_input
+from tenancy.errors import (
+    ConflictError,
+    InvalidRequestError,
+    UnprocessableError,
+    VendorUnavailableError,
+)
+from tenancy.http.context import ONBOARDING_KEY
 from tenancy.models import CredentialsWrite
 
 _SECRET = re.compile(r"(secret|token)", re.IGNORECASE)
@@ -44,9 +51,9 @@ def _label(alias: str) -> str:
 
 
 def fields_of(kind: CredentialType) -> list[Field]:
-    """The inputs for one credential type, in the model's order."""
+    """The inputs for one credential type (what the admin API takes), in the model's order."""
     found = []
-    for name, info in MODELS[kind].model_fields.items():
+    for name, info in INPUT_MODELS[kind].model_fields.items():
         alias = info.alias or name
         found.append(Field(alias, _label(alias), info.is_required(), bool(_SECRET.search(name))))
     return found
@@ -77,7 +84,8 @@ async def connections_page(request: web.Request) -> web.StreamResponse:
 
 
 async def put_credentials(request: web.Request) -> web.StreamResponse:
-    """``POST /console/t/{tenant}/credentials``: a new Vault version; nothing is shown back."""
+    """``POST /console/t/{tenant}/credentials``: checked live and provisioned at the vendor
+    (the admin API's onboarding), then a new Vault version; no secret is shown back."""
     tenant = page_tenant(request)
     form = await read_form(request)
     kind = form.get("type")
@@ -89,7 +97,7 @@ async def put_credentials(request: web.Request) -> web.StreamResponse:
     public = {f.name: given.get(f.name, "") for f in fields_of(kind) if not f.secret}
     try:
         try:
-            validate_credentials(kind, given)
+            validate_input(kind, given)
         except InvalidRequestError as exc:
             problems: dict[str, str] = {}
             for e in exc.errors:
@@ -97,15 +105,21 @@ async def put_credentials(request: web.Request) -> web.StreamResponse:
                 problems.setdefault(alias, field_message(alias, e))
             raise FormError(problems) from None
         body = CredentialsWrite(type=kind, credentials=given)
-        await state(request).tenancy.credentials.put(tenant.tenant_id, body, actor_of(request))
+        await request.config_dict[ONBOARDING_KEY].connect(tenant.tenant_id, body, actor_of(request))
     except FormError as exc:
         return await _page(
             request, 400, errors=exc.fields, error_kind=kind, error=exc.summary, values=public
         )
-    except (ConflictError, InvalidRequestError) as exc:
-        status = 409 if isinstance(exc, ConflictError) else 400
+    except (
+        ConflictError,
+        InvalidRequestError,
+        UnprocessableError,
+        VendorUnavailableError,
+    ) as exc:
+        status = {ConflictError: 409, UnprocessableError: 422, VendorUnavailableError: 503}
+        code = next((s for cls, s in status.items() if isinstance(exc, cls)), 400)
         return await _page(
-            request, status, error_kind=kind, error=f"Not stored: {exc.message}.", values=public
+            request, code, error_kind=kind, error=f"Not stored: {exc.message}.", values=public
         )
     return see_other(f"/console/t/{tenant.tenant_id}/connections?stored=1")
 

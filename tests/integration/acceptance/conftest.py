@@ -8,10 +8,12 @@ from tests.integration.acceptance.stack import (  # noqa: F401  (fixtures, regis
 )
 from tests.integration.tenancy.conftest import (  # noqa: F401  (fixtures, registered by import)
     client,
+    gateway_port,
     pool,
     redis,
     tenancy,
     tenancy_settings,
     vault,
+    vendor_sims,
 )
 from tests.integration.worker.harness import producer  # noqa: F401  (fixture, registered by import)

@@ -111,7 +111,7 @@ def _call_recorder(sandbox: GenesysSandbox, calls: list[GenesysCall]) -> Any:
     @web.middleware
     async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
-        if "integration_id" in request.match_info:
+        if "integration_id" in request.match_info and "kind" in request.match_info:
             scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
             client = sandbox.token_client(bearer.strip()) if scheme.lower() == "bearer" else None
             try:

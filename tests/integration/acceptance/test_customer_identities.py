@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from pipeline.runtime.sandbox_mode import DEMO
+from pipeline.runtime.sandbox_mode import DEMO, demo_integration_id
 from pipeline.settings import WagenSettings
 from tests.conftest import free_port
 from tests.integration.wagen_process import start_group_at_end, wagen, wait_until_stable
@@ -37,6 +37,7 @@ class Sandbox:
     http: aiohttp.ClientSession
     meta: str
     genesys: str
+    settings: WagenSettings
 
     async def control(self, url: str, body: dict[str, Any] | None = None) -> Any:
         method = "POST" if body is not None else "GET"
@@ -55,7 +56,8 @@ class Sandbox:
         assert answer["delivery_status"] == 200, answer
 
     async def agent_replies(self, to: str, text: str) -> None:
-        body = {"integration_id": DEMO.genesys_integration_id, "to": to, "text": text}
+        integration = await demo_integration_id(self.settings, self.http)
+        body = {"integration_id": integration, "to": to, "text": text}
         answer = await self.control(f"{self.genesys}/_sandbox/webhooks/outbound", body)
         assert answer["delivery_status"] == 200, answer
 
@@ -105,7 +107,18 @@ async def sandbox(
         await wait_until_stable(admin, unique_name, run)
         async with aiohttp.ClientSession() as http:
             host = settings.simulators.host
-            yield Sandbox(http, f"http://{host}:{meta_port}", f"http://{host}:{genesys_port}")
+            yield Sandbox(
+                http,
+                f"http://{host}:{meta_port}",
+                f"http://{host}:{genesys_port}",
+                settings.model_copy(
+                    update={
+                        "simulators": settings.simulators.model_copy(
+                            update={"meta_port": meta_port, "genesys_port": genesys_port}
+                        )
+                    }
+                ),
+            )
         run.send_signal(signal.SIGINT)
         output, _ = await asyncio.to_thread(run.communicate, timeout=60)
         assert run.returncode == 0, output[-3000:]

@@ -117,6 +117,18 @@ def gateway_env(settings: WagenSettings, extra: Mapping[str, str] | None = None)
         "WAGEN_VAULT_TENANT_PREFIX": settings.vault.tenant_prefix,
         "WAGEN_ADMIN_TOKEN": ADMIN_TOKEN,
         "WAGEN_JWT_SECRET": JWT_SECRET,
+        # The vendors the test's settings name (its simulators) and the public URL they
+        # reach this gateway at: credentials set through the console are onboarded there.
+        "WAGEN_META_GRAPH_URL": settings.meta.graph_url,
+        "WAGEN_ONBOARDING_PUBLIC_URL": settings.onboarding.public_url,
+        **{
+            f"WAGEN_GENESYS_{name.upper()}": url
+            for name, url in (
+                ("login_url", settings.genesys.login_url),
+                ("api_url", settings.genesys.api_url),
+            )
+            if url is not None
+        },
         **(extra or {}),
     }
 
@@ -129,9 +141,9 @@ class Gateway:
     process: WagenProcess
 
 
-async def start_gateway(env: Mapping[str, str]) -> Gateway:
-    """``wagen gateway`` on a free port, once ``/healthz`` answers."""
-    port = free_port()
+async def start_gateway(env: Mapping[str, str], port: int | None = None) -> Gateway:
+    """``wagen gateway`` on ``port`` (else a free one), once ``/healthz`` answers."""
+    port = port or free_port()
     process = wagen("gateway", env={**env, "WAGEN_GATEWAY_PORT": str(port)})
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
@@ -162,10 +174,12 @@ async def stop_gateway(gateway: Gateway) -> str:
 
 
 @pytest.fixture
-async def gateway(tenancy_settings: WagenSettings, unique_name: str) -> AsyncIterator[Gateway]:
-    """A gateway process on the test's stores (no worker)."""
+async def gateway(
+    tenancy_settings: WagenSettings, unique_name: str, gateway_port: int
+) -> AsyncIterator[Gateway]:
+    """A gateway process on the test's stores (no worker), at the test's public URL."""
     running = await start_gateway(
-        gateway_env(tenancy_settings, {"WAGEN_WORKER_APP_ID": unique_name})
+        gateway_env(tenancy_settings, {"WAGEN_WORKER_APP_ID": unique_name}), gateway_port
     )
     try:
         yield running

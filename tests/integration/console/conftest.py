@@ -17,9 +17,11 @@ from tests.integration.console.harness import (  # noqa: F401  (fixtures, regist
 )
 from tests.integration.tenancy.conftest import (  # noqa: F401  (fixtures, registered by import)
     admin,
+    gateway_port,
     pool,
     redis,
     tenancy,
     tenancy_settings,
     vault,
+    vendor_sims,
 )

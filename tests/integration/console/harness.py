@@ -62,10 +62,12 @@ class Browserish:
 
 @pytest.fixture
 async def app_client(
-    tenancy_settings: WagenSettings, redis: Redis, vault: VaultClient
+    tenancy_settings: WagenSettings, redis: Redis, vault: VaultClient, gateway_port: int
 ) -> AsyncIterator[Client]:
-    """The real gateway app (console included) on a loopback port, over the test's stores."""
-    test_client: Client = TestClient(TestServer(create_app(tenancy_settings), host="127.0.0.1"))
+    """The real gateway app (console included) on the test's gateway port — the public URL
+    onboarding registers with the simulators — over the test's stores."""
+    server = TestServer(create_app(tenancy_settings), host="127.0.0.1", port=gateway_port)
+    test_client: Client = TestClient(server)
     await test_client.start_server()
     try:
         yield test_client

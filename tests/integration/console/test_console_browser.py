@@ -28,7 +28,7 @@ from tests.integration.console.browser import (
     sign_in,
 )
 from tests.integration.kafka_tail import TopicTail
-from tests.integration.tenancy.conftest import ADMIN_TOKEN
+from tests.integration.tenancy.conftest import ADMIN_TOKEN, VendorSims
 
 
 async def _tenant(tenancy: Tenancy, admin: Actor, label: str) -> tuple[str, str]:
@@ -51,7 +51,7 @@ async def _check_width(page: Page) -> None:
 
 
 async def test_operator_walks_every_page_then_signs_out(
-    browser: Browser, gateway: Gateway, tenancy: Tenancy, admin: Actor
+    browser: Browser, gateway: Gateway, tenancy: Tenancy, admin: Actor, vendor_sims: VendorSims
 ) -> None:
     page = await new_page(browser)
     await page.goto(f"{gateway.url}/console/tenants")
@@ -106,6 +106,10 @@ async def test_operator_walks_every_page_then_signs_out(
     await shoot(page, "connections-form-error")
     meta_form = page.locator("form", has=page.locator('input[name="type"][value="meta"]'))
     assert await meta_form.get_by_label("App secret").input_value() == ""
+    # The tenant's number at Meta: the form onboards it as the admin API does.
+    vendor_sims.meta_number(
+        "1234567890123", "EAAG-console-token-xyz", app_secret="console-app-secret-xyz"
+    )
     await meta_form.get_by_label("App secret").fill("console-app-secret-xyz")
     await meta_form.get_by_label("Access token").fill("EAAG-console-token-xyz")
     await meta_form.get_by_label("Phone number ID").fill("1234567890123")

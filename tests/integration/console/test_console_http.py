@@ -17,7 +17,7 @@ from tenancy.errors import AuthenticationError
 from tenancy.models import CredentialsWrite, MappingCreate, TenantCreate
 from tenancy.services import Tenancy
 from tests.integration.console.harness import Browserish, hidden
-from tests.integration.tenancy.conftest import ADMIN_TOKEN, tenant_jwt
+from tests.integration.tenancy.conftest import ADMIN_TOKEN, VendorSims, tenant_jwt
 
 
 async def _tenant(tenancy: Tenancy, admin: Actor, label: str) -> tuple[str, str]:
@@ -209,7 +209,7 @@ async def test_forms_refuse_bad_input_with_messages_naming_the_field(
 
 
 async def test_a_new_key_is_shown_once_and_credentials_never(
-    console: Browserish, tenancy: Tenancy, admin: Actor
+    console: Browserish, tenancy: Tenancy, admin: Actor, vendor_sims: VendorSims
 ) -> None:
     tenant_id, _ = await _tenant(tenancy, admin, "once")
     assert (await console.sign_in(ADMIN_TOKEN)).status == 303
@@ -234,6 +234,11 @@ async def test_a_new_key_is_shown_once_and_credentials_never(
         "accessToken": f"EAAG{uuid.uuid4().hex}",
         "phoneNumberId": str(10**14 + uuid.uuid4().int % 10**12),
     }
+    # The tenant's number at Meta; the form onboards it like the admin API (checked live,
+    # the app subscribed with the callback pointing at this gateway).
+    vendor_sims.meta_number(
+        secrets["phoneNumberId"], secrets["accessToken"], app_secret=secrets["appSecret"]
+    )
     stored = await console.post(f"/console/t/{tenant_id}/credentials", type="meta", **secrets)
     assert stored.status == 303
     page = await (await console.get(f"/console/t/{tenant_id}/connections")).text()

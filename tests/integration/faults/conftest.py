@@ -20,11 +20,13 @@ from tests.integration.conftest import _with_database
 from tests.integration.scratch import drop_database
 from tests.integration.tenancy.conftest import (  # noqa: F401  (fixtures, registered by import)
     client,
+    gateway_port,
     pool,
     redis,
     tenancy,
     tenancy_settings,
     vault,
+    vendor_sims,
 )
 from tests.integration.worker.harness import producer  # noqa: F401  (fixture, registered by import)
 

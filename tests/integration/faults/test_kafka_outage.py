@@ -16,7 +16,7 @@ from pipeline.kafka.topics import WA_WEBHOOKS
 from pipeline.settings import WagenSettings
 from tests.conftest import REPO_ROOT
 from tests.integration.kafka_tail import TopicTail
-from tests.integration.tenancy.conftest import ADMIN, Client, create_tenant
+from tests.integration.tenancy.conftest import ADMIN, Client, VendorSims, create_tenant
 
 STACK = REPO_ROOT / "deploy" / "local" / "stack"
 APP_SECRET = "outage-app-secret"
@@ -29,10 +29,12 @@ def _stack(*args: str) -> None:
 
 
 async def test_gateway_answers_503_while_kafka_is_down_then_accepts_again(
-    client: Client, unique_name: str, tenancy_settings: WagenSettings
+    client: Client, unique_name: str, tenancy_settings: WagenSettings, vendor_sims: VendorSims
 ) -> None:
     tenant = unique_name.replace("test-", "t")
     await create_tenant(client, tenant)
+    number = str(int(unique_name[-8:], 16))[:12]
+    vendor_sims.meta_number(number, "EAA")  # the tenant's number at Meta (onboarding checks it)
     stored = await client.post(
         f"/tenants/{tenant}/credentials",
         json={
@@ -41,7 +43,7 @@ async def test_gateway_answers_503_while_kafka_is_down_then_accepts_again(
                 "appSecret": APP_SECRET,
                 "verifyToken": "vt",
                 "accessToken": "EAA",
-                "phoneNumberId": str(int(unique_name[-8:], 16))[:12],
+                "phoneNumberId": number,
             },
         },
         headers=ADMIN,

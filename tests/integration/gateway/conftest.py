@@ -2,9 +2,11 @@
 
 from tests.integration.tenancy.conftest import (  # noqa: F401  (fixtures, registered by import)
     client,
+    gateway_port,
     pool,
     redis,
     tenancy,
     tenancy_settings,
     vault,
+    vendor_sims,
 )

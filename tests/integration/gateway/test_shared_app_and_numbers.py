@@ -17,7 +17,7 @@ from pipeline.settings import WagenSettings
 from tenancy.platform import PlatformSecrets
 from tenancy.vault import VaultClient
 from tests.integration.kafka_tail import TopicTail
-from tests.integration.tenancy.conftest import ADMIN, Client, create_tenant
+from tests.integration.tenancy.conftest import ADMIN, Client, VendorSims, create_tenant
 
 SHARED_SECRET = "shared-app-secret"
 
@@ -56,12 +56,14 @@ def shared_settings(tenancy_settings: WagenSettings, unique_name: str) -> WagenS
 
 
 @pytest.fixture
-async def shared_client(shared_settings: WagenSettings) -> AsyncIterator[Client]:
+async def shared_client(shared_settings: WagenSettings, gateway_port: int) -> AsyncIterator[Client]:
     vault = VaultClient(shared_settings.vault)
     try:
         platform = PlatformSecrets(vault, shared_settings.vault)
         await platform.set_shared_meta_app({"appSecret": SHARED_SECRET, "verifyToken": "shared"})
-        client: Client = TestClient(TestServer(create_app(shared_settings)))
+        # On the gateway port: onboarding registers that URL, and Meta's check calls it.
+        server = TestServer(create_app(shared_settings), host="127.0.0.1", port=gateway_port)
+        client: Client = TestClient(server)
         await client.start_server()
         try:
             yield client
@@ -72,8 +74,11 @@ async def shared_client(shared_settings: WagenSettings) -> AsyncIterator[Client]
         vault.close()
 
 
-async def _tenant_with_number(client: Client, tenant_id: str, number: str) -> None:
+async def _tenant_with_number(
+    client: Client, sims: VendorSims, tenant_id: str, number: str
+) -> None:
     await create_tenant(client, tenant_id)
+    sims.meta_number(number, "EAAtoken")
     response = await client.post(
         f"/tenants/{tenant_id}/credentials",
         json={"type": "meta", "credentials": _meta(number)},
@@ -87,9 +92,11 @@ def _numbers(unique_name: str) -> tuple[str, str, str]:
     return f"1{base}", f"2{base}", f"3{base}"
 
 
-async def test_a_number_has_one_owner(client: Client, unique_name: str) -> None:
+async def test_a_number_has_one_owner(
+    client: Client, unique_name: str, vendor_sims: VendorSims
+) -> None:
     mine, _, _ = _numbers(unique_name)
-    await _tenant_with_number(client, f"a{unique_name[5:]}", mine)
+    await _tenant_with_number(client, vendor_sims, f"a{unique_name[5:]}", mine)
     other = f"b{unique_name[5:]}"
     await create_tenant(client, other)
     taken = await client.post(
@@ -102,11 +109,11 @@ async def test_a_number_has_one_owner(client: Client, unique_name: str) -> None:
 
 
 async def test_per_tenant_route_refuses_and_quarantines_another_number(
-    client: Client, unique_name: str, tenancy_settings: WagenSettings
+    client: Client, unique_name: str, tenancy_settings: WagenSettings, vendor_sims: VendorSims
 ) -> None:
     mine, theirs, _ = _numbers(unique_name)
     tenant = f"a{unique_name[5:]}"
-    await _tenant_with_number(client, tenant, mine)
+    await _tenant_with_number(client, vendor_sims, tenant, mine)
     body = _body(mine, theirs)
     async with TopicTail(tenancy_settings, WA_WEBHOOKS_QUARANTINE) as quarantine:
         response = await client.post(
@@ -122,12 +129,12 @@ async def test_per_tenant_route_refuses_and_quarantines_another_number(
 
 
 async def test_shared_route_routes_each_change_to_its_owner(
-    shared_client: Client, unique_name: str, shared_settings: WagenSettings
+    shared_client: Client, unique_name: str, shared_settings: WagenSettings, vendor_sims: VendorSims
 ) -> None:
     first, second, nobodys = _numbers(unique_name)
     tenants = {first: f"a{unique_name[5:]}", second: f"b{unique_name[5:]}"}
     for number, tenant in tenants.items():
-        await _tenant_with_number(shared_client, tenant, number)
+        await _tenant_with_number(shared_client, vendor_sims, tenant, number)
 
     handshake = await shared_client.get(
         "/webhooks/meta",
@@ -168,7 +175,9 @@ async def test_shared_route_routes_each_change_to_its_owner(
     ] == [nobodys]
 
 
-async def test_shared_route_checks_its_signature_and_body(shared_client: Client) -> None:
+async def test_shared_route_checks_its_signature_and_body(
+    shared_client: Client, vendor_sims: VendorSims
+) -> None:
     body = _body("123")
     wrong = await shared_client.post(
         "/webhooks/meta", data=body, headers={SIGNATURE_HEADER: sign_meta(body, "nope")}

@@ -9,11 +9,13 @@ from tests.integration.media.s3_server import (  # noqa: F401  (fixtures, regist
 from tests.integration.tenancy.conftest import (  # noqa: F401  (fixtures, registered by import)
     admin,
     client,
+    gateway_port,
     pool,
     redis,
     tenancy,
     tenancy_settings,
     vault,
+    vendor_sims,
 )
 from tests.integration.worker.harness import (  # noqa: F401  (fixtures, registered by import)
     genesys_sim,

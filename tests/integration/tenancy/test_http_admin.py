@@ -26,8 +26,10 @@ ADMIN_ROUTES = [r for r in ROUTES if r.scope == "admin"]
 
 
 def _url(path: str) -> str:
-    return path.replace("{tenantId}", "alpha").replace(
-        "{keyId}", "00000000-0000-0000-0000-000000000000"
+    return (
+        path.replace("{tenantId}", "alpha")
+        .replace("{keyId}", "00000000-0000-0000-0000-000000000000")
+        .replace("{kind}", "meta")
     )
 
 
@@ -83,7 +85,9 @@ async def test_tenant_lifecycle(client: Client) -> None:
     assert created.status == 201
     assert body["tenant"]["status"] == "active"
     assert body["tenant"]["plan"] == "professional"
-    assert re.fullmatch(r"wk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", body["apiKey"]["key"])
+    assert re.fullmatch(r"wk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", body["apiKey"])
+    assert body["apiKeyInfo"]["prefix"] in body["apiKey"]
+    assert body["message"] == "Tenant created successfully"
 
     duplicate = await client.post(
         "/tenants", json={"tenantId": "alpha", "name": "A"}, headers=ADMIN

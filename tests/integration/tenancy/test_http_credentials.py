@@ -10,7 +10,7 @@ import hvac
 import pytest
 
 from pipeline.settings import WagenSettings
-from tests.integration.tenancy.conftest import ADMIN, Client, create_tenant
+from tests.integration.tenancy.conftest import ADMIN, Client, VendorSims, create_tenant
 
 APP_SECRET = "app-secret-7f3a9c1e5b2d4f60"
 ACCESS_TOKEN = "EAAG-access-token-91c2d3e4f5a6b7c8"
@@ -34,6 +34,15 @@ GENESYS = {
 }
 
 
+@pytest.fixture
+def accounts(vendor_sims: VendorSims) -> VendorSims:
+    """The tenant's accounts at Meta (number and token) and Genesys (client, integration)."""
+    vendor_sims.meta_number(META["phoneNumberId"], ACCESS_TOKEN, waba_id=META["wabaId"])
+    vendor_sims.genesys_client(GENESYS["clientId"], GENESYS_SECRET)
+    vendor_sims.genesys_integration(GENESYS["integrationId"], WEBHOOK_SECRET)
+    return vendor_sims
+
+
 def _pg_dump(dsn: str) -> str:
     """A full data dump as the app role: RLS stays on, seen through the platform scope."""
     done = subprocess.run(
@@ -47,7 +56,10 @@ def _pg_dump(dsn: str) -> str:
 
 
 async def test_credentials_live_in_vault_only(
-    client: Client, tenancy_settings: WagenSettings, caplog: pytest.LogCaptureFixture
+    client: Client,
+    tenancy_settings: WagenSettings,
+    caplog: pytest.LogCaptureFixture,
+    accounts: VendorSims,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await create_tenant(client, "alpha")
@@ -59,7 +71,7 @@ async def test_credentials_live_in_vault_only(
         texts.append(await response.text())
         assert response.status == 201, texts[-1]
         body = await response.json()
-        assert set(body) == {"type", "version", "updatedAt", "fingerprint"}
+        assert set(body) == {"type", "version", "updatedAt", "fingerprint", "genesys", "meta"}
         assert body["version"] == 1
     listing = await client.get("/tenants/alpha/credentials", headers=ADMIN)
     texts.append(await listing.text())
@@ -89,7 +101,9 @@ async def test_credentials_live_in_vault_only(
         assert all(secret not in text for text in texts), "a response holds a secret"
 
 
-async def test_rotation_is_a_new_version_with_a_new_fingerprint(client: Client) -> None:
+async def test_rotation_is_a_new_version_with_a_new_fingerprint(
+    client: Client, accounts: VendorSims
+) -> None:
     await create_tenant(client, "alpha")
     url, body = "/tenants/alpha/credentials", {"type": "meta", "credentials": META}
     first = await (await client.post(url, json=body, headers=ADMIN)).json()
@@ -101,7 +115,7 @@ async def test_rotation_is_a_new_version_with_a_new_fingerprint(client: Client) 
     assert [first["version"], same["version"], rotated["version"]] == [1, 2, 3]
     assert first["fingerprint"] == same["fingerprint"] != rotated["fingerprint"]
     listed = (await (await client.get(url, headers=ADMIN)).json())["items"]
-    assert listed == [rotated]
+    assert listed == [{k: rotated[k] for k in ("type", "version", "updatedAt", "fingerprint")}]
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,8 @@ async def target(client: Client) -> Target:
     await create_tenant(client, "bravo")
     await client.patch("/tenants/alpha", json={"rateLimit": 10_000}, headers=ADMIN)
     document = await (await client.get("/openapi.json")).json()
-    return Target(client, document, {"admin": ADMIN, "tenant": {"X-API-Key": key}})
+    headers = {"admin": ADMIN, "tenant": {"X-API-Key": key}, "owner": ADMIN}
+    return Target(client, document, headers)
 
 
 @settings(

@@ -81,3 +81,21 @@ def test_ids_that_could_blur_fields_cannot_be_signed() -> None:
 def test_an_empty_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="empty"):
         MediaLinkSigner(SecretStr(""))
+
+
+OLD = SecretStr("the-previous-media-secret-0123456789")
+
+
+def test_during_a_rotation_links_of_the_previous_secret_work_until_its_deadline() -> None:
+    old_link = signer(secret=OLD).sign("acme", "1", ttl_s=3600)
+
+    def rotated(now: float) -> MediaLinkSigner:
+        return MediaLinkSigner(SECRET, previous=OLD, previous_until=NOW + 600, clock=lambda: now)
+
+    assert rotated(NOW + 599).verify(old_link).media_id == "1"
+    with pytest.raises(MediaLinkInvalidError, match="signature"):
+        rotated(NOW + 600).verify(old_link)  # the window is over
+    new_link = rotated(NOW).sign("acme", "2", ttl_s=3600)
+    assert rotated(NOW + 700).verify(new_link).media_id == "2"
+    with pytest.raises(MediaLinkInvalidError, match="signature"):
+        signer(secret=OLD).verify(new_link)  # new links are signed with the new secret only
