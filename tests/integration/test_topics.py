@@ -99,7 +99,11 @@ async def test_too_few_partitions_is_reported_not_changed(
 
 def test_retention_is_declared_in_milliseconds() -> None:
     spec = TopicSpec("t", "p", "k", timedelta(days=7))
-    assert spec.configs() == {"cleanup.policy": "delete", "retention.ms": "604800000"}
+    assert spec.configs(2) == {
+        "cleanup.policy": "delete",
+        "retention.ms": "604800000",
+        "min.insync.replicas": "2",
+    }
 
 
 def test_cli_ensure_is_idempotent_on_the_real_topics() -> None:
@@ -110,6 +114,11 @@ def test_cli_ensure_is_idempotent_on_the_real_topics() -> None:
         )
         for _ in range(2)
     ]
-    outcomes = [json.loads(line) for line in runs[1].stdout.splitlines()]
+    lines = [json.loads(line) for line in runs[1].stdout.splitlines()]
+    outcomes = [line for line in lines if "check" not in line]
     assert [o["name"] for o in outcomes] == [s.name for s in TOPICS]
     assert {o["action"] for o in outcomes} == {"unchanged"}
+    # Then what the cluster promises: one dev broker, one replica, noted (no warning).
+    [finding] = [line for line in lines if line.get("check") == "durability"]
+    assert finding["level"] == "ok"
+    assert "no broker may fail" in finding["message"]
