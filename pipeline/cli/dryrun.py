@@ -20,52 +20,15 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar
 
 import click
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from connectors.meta.payload import MetaPayloadError
-from connectors.meta.webhook import split_webhook
-from connectors.translate import (
-    GenesysPayloadError,
-    GenesysTarget,
-    MetaTarget,
-    event_to_genesys,
-    event_to_meta,
-    parse_outbound,
-)
-from schemas.events import GenesysOutboundReceived, WhatsAppEvent
-from schemas.parsing import describe_validation_error
+if TYPE_CHECKING:
+    from pipeline.cli.dryrun_tenant import DryRunTenant
+    from schemas.events import WhatsAppEvent
 
 CommandT = TypeVar("CommandT", bound=Callable[..., Any])
-
-
-class DryRunTenant(BaseModel):
-    """What ``--tenant`` may set; every field defaults to a visible placeholder."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    tenant_id: str = Field(default="dry-run", min_length=1)
-    integration_id: str = Field(default="{integrationId}", min_length=1)
-    phone_number_id: str = Field(default="{phone-number-id}", min_length=1)
-    media_base_url: str = Field(default="{media-base-url}", min_length=1)
-
-    def genesys_target(self) -> GenesysTarget:
-        """Translation context towards Genesys, tracking lookups answered by placeholders."""
-        base = self.media_base_url.rstrip("/")
-        return GenesysTarget(
-            integration_id=self.integration_id,
-            media_url=lambda media_id: f"{base}/{media_id}",
-            genesys_message_id=lambda wamid: f"{{genesys-message-id:{wamid}}}",
-        )
-
-    def meta_target(self) -> MetaTarget:
-        """Translation context towards Meta, the latest inbound wamid a placeholder."""
-        return MetaTarget(
-            phone_number_id=self.phone_number_id,
-            last_inbound_wamid=lambda customer: f"{{last-inbound-wamid:{customer}}}",
-        )
 
 
 TENANT_HELP = (
@@ -99,6 +62,11 @@ def _tenant_fields(value: str) -> dict[str, Any]:
 
 
 def _tenant(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> DryRunTenant:
+    from pydantic import ValidationError
+
+    from pipeline.cli.dryrun_tenant import DryRunTenant
+    from schemas.parsing import describe_validation_error
+
     fields: dict[str, Any] = {}
     for value in values:
         fields.update(_tenant_fields(value))
@@ -143,6 +111,9 @@ def _emit(values: Iterable[dict[str, Any]]) -> None:
 def _meta_events(
     source: BinaryIO, tenant: DryRunTenant, received_at: datetime
 ) -> list[WhatsAppEvent]:
+    from connectors.meta.payload import MetaPayloadError
+    from connectors.meta.webhook import split_webhook
+
     try:
         return split_webhook(source.read(), tenant.tenant_id, received_at)
     except MetaPayloadError as exc:
@@ -179,6 +150,8 @@ def meta_to_genesys(source: BinaryIO, tenant: DryRunTenant, received_at: datetim
     Messages become inbound messages or structured responses; delivered and failed statuses
     become receipts; sent/read statuses and webhook errors yield nothing.
     """
+    from connectors.translate import event_to_genesys
+
     target = tenant.genesys_target()
     events = _meta_events(source, tenant, received_at)
     _emit(call.as_json() for event in events for call in event_to_genesys(event, target))
@@ -192,6 +165,9 @@ def genesys_to_meta(source: BinaryIO, tenant: DryRunTenant, received_at: datetim
     Attachments are an upload (/media) then a send whose media id is {uploaded-media-id};
     typing is a mark-as-read with typing indicator; receipts and unknown types yield nothing.
     """
+    from connectors.translate import GenesysPayloadError, event_to_meta, parse_outbound
+    from schemas.events import GenesysOutboundReceived
+
     try:
         payload = parse_outbound(source.read(), tenant_id=tenant.tenant_id)
         event = GenesysOutboundReceived.from_webhook(payload, tenant.tenant_id, received_at)

@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.cli.settings_doc import settings_table
-from pipeline.runtime.event_loop import install as install_event_loop
-from pipeline.settings import WagenSettings
+from pipeline.cli.context import pass_settings
+
+if TYPE_CHECKING:
+    from pipeline.settings import WagenSettings
 
 
 @click.command()
-@click.pass_obj
+@pass_settings
 def gateway(settings: WagenSettings) -> None:
     """Serve webhooks, tenant APIs, /healthz and /readyz."""
     from pipeline.gateway.app import run_gateway
+    from pipeline.runtime.event_loop import install as install_event_loop
 
     install_event_loop(settings.event_loop)
     run_gateway(settings)
 
 
 @click.command()
-@click.pass_obj
+@pass_settings
 def worker(settings: WagenSettings) -> None:
     """Run the Faust worker (joins the consumer group named by WAGEN_WORKER_APP_ID)."""
+    from pipeline.runtime.event_loop import install as install_event_loop
     from pipeline.worker.app import run_worker
 
     install_event_loop(settings.event_loop)
@@ -32,7 +36,7 @@ def worker(settings: WagenSettings) -> None:
 
 
 @click.command()
-@click.pass_obj
+@pass_settings
 def run(settings: WagenSettings) -> None:
     """Run gateway and worker together in the foreground; Ctrl-C stops both.
 
@@ -60,4 +64,6 @@ def run(settings: WagenSettings) -> None:
 @click.command("settings")
 def settings_cmd() -> None:
     """Print every WAGEN_* setting with its default, as a Markdown table."""
+    from pipeline.cli.settings_doc import settings_table
+
     click.echo(settings_table())

@@ -6,19 +6,22 @@ webhooks Meta and Genesys would; what then happens is wagen's real pipeline.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import click
 
+from pipeline.cli.context import pass_settings
 from pipeline.runtime.sandbox_mode import DEMO, genesys_url, meta_url
-from pipeline.settings import WagenSettings
+
+if TYPE_CHECKING:
+    from pipeline.settings import WagenSettings
 
 
 async def _call(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+    import aiohttp
+
     timeout = aiohttp.ClientTimeout(total=15)
     async with (
         aiohttp.ClientSession(timeout=timeout) as session,
@@ -31,6 +34,10 @@ async def _call(method: str, url: str, body: dict[str, Any] | None = None) -> An
 
 
 def _run(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+    import asyncio
+
+    import aiohttp
+
     try:
         return asyncio.run(_call(method, url, body))
     except aiohttp.ClientError as exc:
@@ -44,7 +51,7 @@ def _run(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
 @click.option("--text", required=True, help="What the customer writes.")
 @click.option("--from", "from_", default=DEMO.customer_wa_id, show_default=True, help="wa_id.")
 @click.option("--name", default="Ana Souza", show_default=True, help="Profile name.")
-@click.pass_obj
+@pass_settings
 def send_customer_message(settings: WagenSettings, text: str, from_: str, name: str) -> None:
     """A WhatsApp customer writes to the demo tenant's number (a signed Meta webhook)."""
     body = {"phone_number_id": DEMO.phone_number_id, "from": from_, "name": name, "text": text}
@@ -55,7 +62,7 @@ def send_customer_message(settings: WagenSettings, text: str, from_: str, name: 
 @click.command("send-agent-reply")
 @click.option("--text", required=True, help="What the agent answers.")
 @click.option("--to", default=f"+{DEMO.customer_wa_id}", show_default=True, help="Customer id.")
-@click.pass_obj
+@pass_settings
 def send_agent_reply(settings: WagenSettings, text: str, to: str) -> None:
     """A Genesys agent answers (a signed Genesys outbound webhook)."""
     body = {"integration_id": DEMO.genesys_integration_id, "to": to, "text": text}
@@ -64,7 +71,7 @@ def send_agent_reply(settings: WagenSettings, text: str, to: str) -> None:
 
 
 @click.command("inspect")
-@click.pass_obj
+@pass_settings
 def inspect(settings: WagenSettings) -> None:
     """What reached Genesys (inbound messages, receipts) and Meta (sends), as JSON lines."""
     received = _run("GET", f"{genesys_url(settings)}/_sandbox/received")["received"]

@@ -8,16 +8,13 @@ The credentials below are the simulators' own, not secrets of any real account.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pipeline.runtime.resources import open_resources, tenancy_services
-from pipeline.settings import WagenSettings
-from tenancy.audit import Actor
-from tenancy.errors import ConflictError
-from tenancy.models import CredentialsWrite, TenantCreate
+if TYPE_CHECKING:
+    # Imported where used: the CLI reads DEMO for its --help, which must stay light.
+    from pipeline.settings import WagenSettings
 
 
 @dataclass(frozen=True)
@@ -88,6 +85,11 @@ def simulator_env(settings: WagenSettings) -> dict[str, str]:
 
 
 async def _bootstrap(settings: WagenSettings) -> None:
+    from pipeline.runtime.resources import open_resources, tenancy_services
+    from tenancy.audit import Actor
+    from tenancy.errors import ConflictError
+    from tenancy.models import CredentialsWrite, TenantCreate
+
     actor = Actor(label="cli:sandbox", request_id=None)
     async with open_resources(settings) as resources:
         tenancy = tenancy_services(settings, resources)
@@ -123,6 +125,8 @@ async def _bootstrap(settings: WagenSettings) -> None:
 
 def bootstrap_demo_tenant(settings: WagenSettings) -> None:
     """Create the demo tenant (if missing) and store its sandbox credentials."""
+    import asyncio
+
     asyncio.run(_bootstrap(settings))
 
 

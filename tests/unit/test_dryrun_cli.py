@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -43,8 +44,8 @@ def json_lines(result: Result) -> list[dict[str, Any]]:
 
 
 def test_wagen_registers_the_dry_run_commands() -> None:
-    assert cli.commands["parse"] is parse
-    assert cli.commands["translate"] is translate
+    assert cli.get_command(click.Context(cli), "parse") is parse
+    assert cli.get_command(click.Context(cli), "translate") is translate
     assert set(parse.commands) == {"meta"}
     assert set(translate.commands) == {"meta-to-genesys", "genesys-to-meta"}
 
