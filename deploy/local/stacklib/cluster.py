@@ -66,6 +66,13 @@ class ClusterBroker(Kafka):
             "log_dirs": self.data_dir,
         }
 
+    def jvm(self, java: str, cp: str, log_config: str = "log4j2.xml") -> list[str]:
+        # Three JVMs share a small machine with wagen's processes: the client compiler alone
+        # starts (and restarts, in the fault tests) a node in far less CPU, and is fast
+        # enough for a dev cluster's traffic.
+        base = super().jvm(java, cp, log_config)
+        return [base[0], "-XX:TieredStopAtLevel=1", *base[1:]]
+
     def describe(self) -> str:
         return f"Apache Kafka {self.version}, KRaft node {self.node} of {len(NODES)}"
 
