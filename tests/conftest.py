@@ -4,7 +4,8 @@ The suite keeps to a corner of the stack of its own: its topics carry a prefix, 
 a consumer group, its Redis keys and Vault paths their own prefix (each test narrows these
 further), so `make run` after `make test` finds the developer's pipeline as it was. The
 variables are set here, before any wagen module is imported (topic names are fixed at
-import), and every process a test starts inherits them.
+import), and every process a test starts inherits them; only in a pytest session, not when
+the bench imports a helper from the tests (it has a corner of its own, see bench/__init__).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ SUITE_ENV = {
     "WAGEN_VAULT_TENANT_PREFIX": "wagen-test/tenants",
     "WAGEN_VAULT_PLATFORM_PREFIX": "wagen-test/platform",
 }
-os.environ.update(SUITE_ENV)
+if "PYTEST_VERSION" in os.environ:  # set by pytest for the length of its session
+    os.environ.update(SUITE_ENV)
 
 import socket  # noqa: E402  (after the environment above, on purpose)
 from pathlib import Path  # noqa: E402

@@ -4,9 +4,7 @@ cluster, the test's stores on it, worker processes, the load's HTTP client, a ga
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -14,10 +12,9 @@ import pytest
 
 from pipeline.kafka.topics import TOPICS, ensure_declared_topics
 from pipeline.settings import WagenSettings
-from tests.conftest import free_port
 from tests.integration.acceptance.stack import Genesys, Workers
 from tests.integration.cluster.kafka_cluster import Cluster, free_port_run
-from tests.integration.wagen_process import WagenProcess, start_group_at_end, wagen
+from tests.integration.wagen_process import start_group_at_end
 from tests.integration.worker.harness import MetaSim
 
 # Genesys's real 300/min per tenant would pace the load, and pacing is not what is tested.
@@ -64,37 +61,6 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
     connector = aiohttp.TCPConnector(limit=500)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         yield session
-
-
-@asynccontextmanager
-async def running_gateway(
-    workers: Workers, cluster: Cluster, group: str, http: aiohttp.ClientSession
-) -> AsyncIterator[str]:
-    """``wagen gateway`` on the cluster and the test's stores; its URL once it answers."""
-    port = free_port()
-    env = {**workers.env(group), **cluster.env(), "WAGEN_GATEWAY_PORT": str(port)}
-    process: WagenProcess = wagen("gateway", env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with asyncio.timeout(60):
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"gateway exited: {process.communicate()[0][-4000:]}")
-                try:
-                    async with http.get(f"{url}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.2)
-        yield url
-        process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.to_thread(process.communicate, timeout=60)
-        assert process.returncode == 0, output[-4000:]
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
 
 @pytest.fixture

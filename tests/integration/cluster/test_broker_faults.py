@@ -19,9 +19,10 @@ from aiokafka import TopicPartition
 
 from pipeline.kafka.topics import TOPICS, WA_WEBHOOKS
 from tests.integration.acceptance.stack import Genesys, Tenant, Tenants, Workers, end_offsets
-from tests.integration.cluster.fixtures import UNPACED, running_gateway
+from tests.integration.cluster.fixtures import UNPACED
 from tests.integration.cluster.kafka_cluster import NODES, Cluster
 from tests.integration.cluster.load import Arrivals, Load, figures, wait_delivered
+from tests.integration.gateway_process import running_gateway
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -38,6 +39,11 @@ async def _tenants(tenants: Tenants, label: str) -> list[Tenant]:
 
 async def _start_worker(workers: Workers, cluster: Cluster, group: str) -> None:
     await workers.start(group, {**cluster.env(), **UNPACED})
+
+
+def _gateway_env(workers: Workers, cluster: Cluster, group: str) -> dict[str, str]:
+    """The gateway on the cluster and the test's stores (as the worker sees them)."""
+    return {**workers.env(group), **cluster.env()}
 
 
 async def _busiest_leader(cluster: Cluster, before: dict[TopicPartition, int]) -> int:
@@ -76,7 +82,7 @@ async def test_the_busiest_leader_killed_loses_and_doubles_nothing_then_rejoins(
     await _start_worker(workers, cluster, unique_name)
     before = await end_offsets(cluster.servers, [WA_WEBHOOKS])
     async with (
-        running_gateway(workers, cluster, unique_name, http) as url,
+        running_gateway(_gateway_env(workers, cluster, unique_name), http) as url,
         Arrivals(genesys) as arrivals,
         Load(http, url, ours, RATE) as load,
     ):
@@ -112,7 +118,7 @@ async def test_the_active_controller_killed_loses_and_doubles_nothing(
     ours = await _tenants(tenants, "c")
     await _start_worker(workers, cluster, unique_name)
     async with (
-        running_gateway(workers, cluster, unique_name, http) as url,
+        running_gateway(_gateway_env(workers, cluster, unique_name), http) as url,
         Arrivals(genesys) as arrivals,
         Load(http, url, ours, RATE) as load,
     ):
@@ -151,7 +157,7 @@ async def test_two_brokers_down_refuse_with_503_then_recover_by_themselves(
     ours = await _tenants(tenants, "d")
     await _start_worker(workers, cluster, unique_name)
     async with (
-        running_gateway(workers, cluster, unique_name, http) as url,
+        running_gateway(_gateway_env(workers, cluster, unique_name), http) as url,
         Arrivals(genesys) as arrivals,
         Load(http, url, ours, RATE) as load,
     ):
