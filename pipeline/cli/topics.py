@@ -32,6 +32,8 @@ def topics() -> None:
 def topics_ensure(settings: WagenSettings, as_json: bool) -> None:
     """Create missing topics and reset drifted retention/cleanup/min-ISR configs (idempotent).
 
+    The worker group's own topic (Faust's leader election, WAGEN_WORKER_APP_ID) too.
+
     Then check the cluster against the durability the gateway promises (replicas, in-sync
     minimum, failure detection against the publish timeout) and print what it found.
     """
@@ -43,7 +45,7 @@ def topics_ensure(settings: WagenSettings, as_json: bool) -> None:
     from pipeline.kafka.topics import TopicSetupError, ensure_declared_topics
 
     async def work() -> tuple[list[TopicOutcome], list[Finding]]:
-        outcomes = await ensure_declared_topics(settings.kafka)
+        outcomes = await ensure_declared_topics(settings.kafka, settings.worker.app_id)
         return outcomes, await check_durability(settings.kafka, settings.gateway.publish_timeout_s)
 
     try:

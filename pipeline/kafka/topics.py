@@ -89,6 +89,8 @@ class TopicSpec:
     purpose: str
     key: str
     retention: timedelta
+    partitions: int | None = None
+    """Its own partition count; None: the settings' (``WAGEN_KAFKA_PARTITIONS``)."""
 
     def configs(self, min_insync_replicas: int = 1) -> dict[str, str]:
         """The topic-level configs wagen manages (everything else stays at broker default).
@@ -168,6 +170,24 @@ TOPICS: tuple[TopicSpec, ...] = (
 )
 
 
+def group_topics(group: str) -> tuple[TopicSpec, ...]:
+    """What a worker group needs besides wagen's topics: Faust's leader-election topic.
+
+    Declared so it exists before the group's first worker starts: Faust would create it
+    while starting, and its consumer's first metadata would miss it (an error and a warning
+    in the log of every first start on a fresh broker).
+    """
+    return (
+        TopicSpec(
+            f"{group}-__assignor-__leader",
+            "Faust's leader election in the worker group (no records)",
+            "none",
+            _RAW_RETENTION,
+            partitions=1,
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class TopicOutcome:
     """What ``ensure_topics`` did to one topic, and anything an operator must decide."""
@@ -204,7 +224,9 @@ async def ensure_topics(
     if missing:
         response = await admin.create_topics(
             [
-                NewTopic(s.name, partitions, replication_factor, topic_configs=wanted(s))
+                NewTopic(
+                    s.name, s.partitions or partitions, replication_factor, topic_configs=wanted(s)
+                )
                 for s in missing
             ]
         )
@@ -217,7 +239,7 @@ async def ensure_topics(
             raise TopicSetupError(f"could not create topics: {failed}")
         existing |= raced
         missing = [s for s in missing if s.name not in raced]
-    outcomes = [TopicOutcome(s.name, "created", partitions) for s in missing]
+    outcomes = [TopicOutcome(s.name, "created", s.partitions or partitions) for s in missing]
     present = [s for s in specs if s.name in existing]
     if not present:
         return outcomes
@@ -230,10 +252,11 @@ async def ensure_topics(
         )
     for spec in present:
         count, replicas = shapes[spec.name]
+        asked = spec.partitions or partitions
         notes = []
-        if count < partitions:
+        if count < asked:
             notes.append(
-                f"has {count} partitions, settings ask {partitions}: grow it deliberately "
+                f"has {count} partitions, settings ask {asked}: grow it deliberately "
                 "(keys move to new partitions)"
             )
         if replicas < replication_factor:
@@ -288,8 +311,15 @@ async def _managed_configs(
     return found
 
 
-async def ensure_declared_topics(kafka: KafkaSettings) -> list[TopicOutcome]:
+async def ensure_declared_topics(
+    kafka: KafkaSettings, group: str | None = None
+) -> list[TopicOutcome]:
     """``ensure_topics`` for every declared topic, with the configured partitions and replicas.
+
+    With ``group`` (the worker's app id), that group's own topics too, and it returns once
+    Kafka can coordinate the group: on a fresh broker the first group request creates
+    ``__consumer_offsets`` and is refused until it exists, which every process starting then
+    would log.
 
     Raises:
         TopicSetupError: a broker refused, or the settings' prefix is not this process's.
@@ -304,12 +334,29 @@ async def ensure_declared_topics(kafka: KafkaSettings) -> list[TopicOutcome]:
     )
     await admin.start()
     try:
-        return await ensure_topics(
+        outcomes = await ensure_topics(
             admin,
-            TOPICS,
+            TOPICS + (group_topics(group) if group else ()),
             partitions=kafka.partitions,
             replication_factor=kafka.replication_factor,
             min_insync_replicas=kafka.min_insync_replicas,
         )
+        if group:
+            await _coordinator_ready(admin, group)
+        return outcomes
     finally:
         await admin.close()
+
+
+async def _coordinator_ready(admin: AIOKafkaAdminClient, group: str) -> None:
+    """Until a broker coordinates ``group`` (a minute at most: then the consumer waits)."""
+    import asyncio
+
+    from aiokafka.errors import KafkaError
+
+    for _ in range(120):
+        try:
+            await admin.find_coordinator(group)
+            return
+        except KafkaError:
+            await asyncio.sleep(0.5)

@@ -113,7 +113,7 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
 def run_worker(settings: WagenSettings) -> None:
     """Run the worker until SIGINT/SIGTERM; Faust leaves the consumer group cleanly."""
     # The agents subscribe to wagen's topics: make sure they exist, as declared.
-    asyncio.run(ensure_declared_topics(settings.kafka))
+    asyncio.run(ensure_declared_topics(settings.kafka, settings.worker.app_id))
     app = create_worker_app(settings)
     log.info(
         "worker starting",
