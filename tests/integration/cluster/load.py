@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
 import aiohttp
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from connectors.signatures import SIGNATURE_HEADER, sign_meta
 from tests.integration.acceptance.stack import Genesys, Tenant, text_webhook
@@ -125,6 +127,40 @@ class Load:
             await asyncio.sleep(RETRY_AFTER_S)
 
 
+async def stored(servers: list[str], topic: str, since: dict[TopicPartition, int]) -> Counter[str]:
+    """How many copies of each wamid ``topic`` holds after ``since`` (raw webhook bodies)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    await consumer.start()
+    copies: Counter[str] = Counter()
+    try:
+        ends = await consumer.end_offsets(list(since))
+        left = {tp: end for tp, end in ends.items() if end > since[tp]}
+        consumer.assign(list(left))
+        for tp in left:
+            consumer.seek(tp, since[tp])
+        async with asyncio.timeout(60):
+            while left:
+                for tp, records in (await consumer.getmany(timeout_ms=500)).items():
+                    for record in records:
+                        if record.offset < left.get(tp, 0) and record.value:
+                            copies.update(_wamids(record.value))
+                    if tp in left and await consumer.position(tp) >= left[tp]:
+                        del left[tp]
+    finally:
+        await consumer.stop()
+    return copies
+
+
+def _wamids(value: bytes) -> list[str]:
+    body = json.loads(value)
+    return [
+        message["id"]
+        for entry in body.get("entry", [])
+        for change in entry.get("changes", [])
+        for message in change["value"].get("messages", [])
+    ]
+
+
 @dataclass(frozen=True)
 class Figures:
     """What a fault did to a load, in exact counts and seconds."""
@@ -133,6 +169,9 @@ class Figures:
     attempts: int
     acknowledged: int
     refused: int
+    stored_twice: int
+    sent_once_stored_twice: int
+    unstored_acknowledged: int
     delivered: int
     doubled: int
     lost: int
@@ -144,24 +183,38 @@ class Figures:
         return (
             f"{label}: sent {self.sent}, acknowledged {self.acknowledged} "
             f"({self.attempts} attempts, {self.refused} refused over {self.refused_s:.1f} s), "
-            f"delivered {self.delivered}, doubled {self.doubled}, lost {self.lost}; "
-            f"longest delivery pause {self.pause_s:.1f} s"
+            f"stored twice on Kafka {self.stored_twice} (sent once: "
+            f"{self.sent_once_stored_twice}), acknowledged but not stored "
+            f"{self.unstored_acknowledged}, delivered {self.delivered}, doubled {self.doubled}, "
+            f"lost {self.lost}; longest delivery pause {self.pause_s:.1f} s"
         )
 
 
 def figures(
-    load: Load, genesys: Genesys, arrivals: Arrivals, window: tuple[float, float]
+    load: Load,
+    genesys: Genesys,
+    arrivals: Arrivals,
+    window: tuple[float, float],
+    copies: Counter[str],
 ) -> Figures:
-    """The tally of ``load``; the pause is measured over ``window`` (monotonic)."""
+    """The tally of ``load`` (``copies``: what Kafka holds of each body); the pause is
+    measured over ``window`` (monotonic)."""
     ours = set(load.sent_at)
     accepted = Counter(c.message_id for c in genesys.delivered() if c.message_id in ours)
     acknowledged = {a.wamid for a in load.attempts if a.status == 200}
     refused = [a for a in load.attempts if a.status != 200]
+    attempts = Counter(a.wamid for a in load.attempts)
     return Figures(
         sent=len(ours),
         attempts=len(load.attempts),
         acknowledged=len(acknowledged),
         refused=len(refused),
+        stored_twice=sum(1 for wamid in ours if copies[wamid] > 1),
+        # The idempotent producer's promise: its own retries never store a body twice.
+        sent_once_stored_twice=sum(
+            1 for wamid in ours if copies[wamid] > 1 and attempts[wamid] == 1
+        ),
+        unstored_acknowledged=sum(1 for wamid in acknowledged if copies[wamid] == 0),
         delivered=len(accepted),
         doubled=sum(1 for count in accepted.values() if count > 1),
         lost=len(acknowledged - set(accepted)),

@@ -21,7 +21,7 @@ from pipeline.kafka.topics import TOPICS, WA_WEBHOOKS
 from tests.integration.acceptance.stack import Genesys, Tenant, Tenants, Workers, end_offsets
 from tests.integration.cluster.fixtures import UNPACED
 from tests.integration.cluster.kafka_cluster import NODES, Cluster
-from tests.integration.cluster.load import Arrivals, Load, figures, wait_delivered
+from tests.integration.cluster.load import Arrivals, Figures, Load, figures, stored, wait_delivered
 from tests.integration.gateway_process import running_gateway
 
 pytestmark = pytest.mark.timeout(420)
@@ -64,6 +64,14 @@ async def _successor(cluster: Cluster, victim: int) -> int:
             await asyncio.sleep(0.2)
 
 
+def _held(found: Figures) -> None:
+    """What every fault must leave true."""
+    assert found.unstored_acknowledged == 0, "a 200 for a body Kafka does not hold"
+    assert found.sent_once_stored_twice == 0, "the producer's own retry stored a body twice"
+    assert (found.lost, found.doubled) == (0, 0)
+    assert found.delivered == found.acknowledged == found.sent
+
+
 def _report(label: str, line: str, **times: float) -> None:
     extra = ", ".join(f"{name.replace('_', ' ')} {value:.1f} s" for name, value in times.items())
     print(f"\n[cluster] {line}; {extra}")  # shown with -s, and on failure
@@ -95,15 +103,15 @@ async def test_the_busiest_leader_killed_loses_and_doubles_nothing_then_rejoins(
         in_sync_s = await cluster.wait_in_sync(NAMES, timeout_s=120)
         await load.finish()
         await wait_delivered(load, genesys, timeout_s=90)
-    found = figures(load, genesys, arrivals, (killed_at, killed_at + FAULT_S))
+    copies = await stored(cluster.servers, WA_WEBHOOKS, before)
+    found = figures(load, genesys, arrivals, (killed_at, killed_at + FAULT_S), copies)
     _report(
         f"leader node {victim} SIGKILLed",
         found.line("load"),
         restart=restart_s,
         back_in_sync_after_restart=in_sync_s,
     )
-    assert (found.lost, found.doubled) == (0, 0)
-    assert found.delivered == found.acknowledged == found.sent
+    _held(found)
 
 
 async def test_the_active_controller_killed_loses_and_doubles_nothing(
@@ -117,6 +125,7 @@ async def test_the_active_controller_killed_loses_and_doubles_nothing(
     cluster = healthy_cluster
     ours = await _tenants(tenants, "c")
     await _start_worker(workers, cluster, unique_name)
+    before = await end_offsets(cluster.servers, [WA_WEBHOOKS])
     async with (
         running_gateway(_gateway_env(workers, cluster, unique_name), http) as url,
         Arrivals(genesys) as arrivals,
@@ -133,7 +142,8 @@ async def test_the_active_controller_killed_loses_and_doubles_nothing(
         in_sync_s = await cluster.wait_in_sync(NAMES, timeout_s=120)
         await load.finish()
         await wait_delivered(load, genesys, timeout_s=90)
-    found = figures(load, genesys, arrivals, (killed_at, killed_at + FAULT_S))
+    copies = await stored(cluster.servers, WA_WEBHOOKS, before)
+    found = figures(load, genesys, arrivals, (killed_at, killed_at + FAULT_S), copies)
     _report(
         f"active controller node {victim} SIGKILLed (node {successor} took over)",
         found.line("load"),
@@ -141,8 +151,7 @@ async def test_the_active_controller_killed_loses_and_doubles_nothing(
         restart=restart_s,
         back_in_sync_after_restart=in_sync_s,
     )
-    assert (found.lost, found.doubled) == (0, 0)
-    assert found.delivered == found.acknowledged == found.sent
+    _held(found)
 
 
 async def test_two_brokers_down_refuse_with_503_then_recover_by_themselves(
@@ -156,6 +165,7 @@ async def test_two_brokers_down_refuse_with_503_then_recover_by_themselves(
     cluster = healthy_cluster
     ours = await _tenants(tenants, "d")
     await _start_worker(workers, cluster, unique_name)
+    before = await end_offsets(cluster.servers, [WA_WEBHOOKS])
     async with (
         running_gateway(_gateway_env(workers, cluster, unique_name), http) as url,
         Arrivals(genesys) as arrivals,
@@ -174,7 +184,8 @@ async def test_two_brokers_down_refuse_with_503_then_recover_by_themselves(
         await wait_delivered(load, genesys, timeout_s=120)
         await cluster.start(second)
         in_sync_s = await cluster.wait_in_sync(NAMES, timeout_s=180)
-    found = figures(load, genesys, arrivals, (killed_at, returning_at + restart_s))
+    copies = await stored(cluster.servers, WA_WEBHOOKS, before)
+    found = figures(load, genesys, arrivals, (killed_at, returning_at + restart_s), copies)
     # With one broker of three, no write has two replicas: nothing may be taken (200)
     # from the moment the in-flight requests settled until a node came back.
     taken_while_down = [
@@ -197,5 +208,4 @@ async def test_two_brokers_down_refuse_with_503_then_recover_by_themselves(
     assert taken_while_down == []
     assert {a.status for a in refused} - {200} == {503}, "refusals are 503, nothing else"
     assert found.refused > 0
-    assert (found.lost, found.doubled) == (0, 0)
-    assert found.delivered == found.acknowledged == found.sent
+    _held(found)
