@@ -24,7 +24,7 @@ from tests.integration.cluster.kafka_cluster import NODES, Cluster
 from tests.integration.cluster.load import Arrivals, Figures, Load, figures, stored, wait_delivered
 from tests.integration.gateway_process import running_gateway
 
-pytestmark = pytest.mark.timeout(420)
+pytestmark = [pytest.mark.timeout(420), pytest.mark.slow]
 
 RATE = 20.0  # webhooks a second
 TENANTS = 6
