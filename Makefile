@@ -11,7 +11,7 @@ SANDBOX ?= 1
 # Connected tests fail (never skip) when a service is missing under `make test`.
 PYTEST := WAGEN_REQUIRE_STACK=1 $(BIN)/python -m pytest
 
-.PHONY: help venv stack-up stack-down stack-status browser migrate run test test-unit lint fmt typecheck deploy-check bench
+.PHONY: help venv stack-up stack-down stack-status cluster-up cluster-down browser migrate run test test-unit lint fmt typecheck deploy-check bench soak
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,13 @@ stack-status: ## One line per local service
 browser: ## Headless Chromium for the console's browser tests (apt-get when missing)
 	@deploy/local/browser
 
+cluster-up: ## Three Kafka brokers (KRaft) beside the stack; prints the settings to use them
+	@$(STACK) cluster up
+	@$(STACK) cluster env
+
+cluster-down: ## Stop the three-broker cluster
+	@$(STACK) cluster down
+
 migrate: venv stack-up ## Apply database migrations and create the Kafka topics
 	$(BIN)/wagen db migrate
 	$(BIN)/wagen topics ensure
@@ -54,6 +61,10 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 
 bench: migrate $(BIN)/.bench-installed ## Benchmarks into bench/results/ (BENCH_ARGS='--preset quick' for a short run)
 	WAGEN_ENVIRONMENT=development $(BIN)/python -m bench $(BENCH_ARGS)
+
+# Not in CI. The lead's figures: `make soak`; a short try: SOAK_ARGS='--minutes 3 --window 0.5'.
+soak: venv stack-up ## 30 min of mixed load and faults on its own 3-broker cluster (SOAK_ARGS=...)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check .

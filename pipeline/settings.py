@@ -53,6 +53,28 @@ class KafkaSettings(BaseModel):
     replication_factor: int = Field(
         default=1, ge=1, description="Replicas of each wagen topic (3 on a production cluster)."
     )
+    min_insync_replicas: int = Field(
+        default=1,
+        ge=1,
+        description="`min.insync.replicas` of each wagen topic: replicas that must hold a "
+        "webhook before the gateway answers 200 (2 with 3 replicas).",
+    )
+    topic_prefix: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9._-]{0,48}$",
+        description="Put before every wagen topic name, so pipelines can share a cluster "
+        "(the tests and the bench use their own). Read once when a process starts.",
+    )
+
+    @model_validator(mode="after")
+    def _writable(self) -> KafkaSettings:
+        # acks=all waits for min.insync.replicas copies: more than exist and nothing is stored.
+        if self.min_insync_replicas > self.replication_factor:
+            raise ValueError(
+                f"min_insync_replicas ({self.min_insync_replicas}) above replication_factor "
+                f"({self.replication_factor}): the brokers would refuse every write"
+            )
+        return self
 
     @property
     def servers(self) -> list[str]:

@@ -1,15 +1,34 @@
-"""Shared fixtures: settings, and the rule that connected tests need the real local stack."""
+"""Shared fixtures: settings, and the rule that connected tests need the real local stack.
+
+The suite keeps to a corner of the stack of its own: its topics carry a prefix, its workers
+a consumer group, its Redis keys and Vault paths their own prefix (each test narrows these
+further), so `make run` after `make test` finds the developer's pipeline as it was. The
+variables are set here, before any wagen module is imported (topic names are fixed at
+import), and every process a test starts inherits them; only in a pytest session, not when
+the bench imports a helper from the tests (it has a corner of its own, see bench/__init__).
+"""
 
 from __future__ import annotations
 
 import os
-import socket
-from pathlib import Path
-from urllib.parse import urlsplit
 
-import pytest
+SUITE_ENV = {
+    "WAGEN_KAFKA_TOPIC_PREFIX": "wagen-test.",
+    "WAGEN_WORKER_APP_ID": "wagen-test",
+    "WAGEN_TENANCY_REDIS_PREFIX": "wagen-test:",
+    "WAGEN_VAULT_TENANT_PREFIX": "wagen-test/tenants",
+    "WAGEN_VAULT_PLATFORM_PREFIX": "wagen-test/platform",
+}
+if "PYTEST_VERSION" in os.environ:  # set by pytest for the length of its session
+    os.environ.update(SUITE_ENV)
 
-from pipeline.settings import WagenSettings
+import socket  # noqa: E402  (after the environment above, on purpose)
+from pathlib import Path  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+import pytest  # noqa: E402
+
+from pipeline.settings import WagenSettings  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,6 +3,8 @@
 
 Usage: deploy/local/stack up|down|status [--only svc,svc]
        deploy/local/stack start|stop|restart SERVICE [SERVICE ...]
+       deploy/local/stack cluster up|down|status|env
+       deploy/local/stack cluster start|stop|kill NODE [NODE ...]
        deploy/local/stack kafka-tool topics|consumer-groups|...|MAIN_CLASS [ARGS ...]
 
 Everything binds to 127.0.0.1 and keeps its state under ${WAGEN_STACK_DIR:-<repo>/.stack}
@@ -19,6 +21,10 @@ Environment (defaults):        Served endpoints (defaults):
   WAGEN_STACK_REDIS_PORT=6379    openbao   http://127.0.0.1:8200, KV v2 at secret/,
   WAGEN_STACK_VAULT_PORT=8200              token $WAGEN_VAULT_TOKEN
   WAGEN_VAULT_TOKEN=wagen-dev-root-token
+
+`cluster` runs three KRaft brokers (each also one of three controller voters) beside the
+rest, for wagen's production shape: state in ${WAGEN_STACK_CLUSTER_DIR:-<state>/cluster},
+brokers on ${WAGEN_STACK_CLUSTER_PORT:-9192} and the next two, controllers on the three after.
 
 Exit codes: 0 ok; 1 setup problem (one line saying what to do); 3 `status` with a service down.
 

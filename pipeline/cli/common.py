@@ -6,7 +6,6 @@ line on stderr), 2 bad usage (click's own).
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 import logging
@@ -16,17 +15,15 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import asyncpg
 import click
-from aiokafka.errors import KafkaError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipeline.settings import WagenSettings
-from schemas.errors import WagenError
-from tenancy.audit import Actor
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from pipeline.settings import WagenSettings
+    from tenancy.audit import Actor
 
 T = TypeVar("T")
 
@@ -96,6 +93,13 @@ def run(settings: WagenSettings, work: Coroutine[Any, Any, T]) -> T:
     aiokafka logs each failed connection attempt itself; the one line says it all, so its
     logger is quiet for the command's duration.
     """
+    import asyncio
+
+    import asyncpg
+    from aiokafka.errors import KafkaError
+
+    from schemas.errors import WagenError
+
     kafka_log = logging.getLogger("aiokafka")
     level = kafka_log.level
     kafka_log.setLevel(logging.CRITICAL)
@@ -121,6 +125,8 @@ def emit_json(row: dict[str, Any]) -> None:
 
 def cli_actor() -> Actor:
     """The audit log's name for the person at the shell."""
+    from tenancy.audit import Actor
+
     return Actor(label=f"cli:{getpass.getuser()}", request_id=None)
 
 
@@ -129,6 +135,8 @@ def console() -> Console:
 
     Off a terminal rich would assume 80 columns and squeeze tables; a pipe gets room.
     """
+    from rich.console import Console
+
     out = Console(file=click.get_text_stream("stdout"))
     return out if out.is_terminal else Console(file=out.file, width=200)
 
@@ -139,6 +147,15 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
     On stderr so that stdout stays clean for ``--json`` and pipes.
     """
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     err = Console(stderr=True)
     with Progress(
         TextColumn(label),

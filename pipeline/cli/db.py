@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
+from typing import TYPE_CHECKING
 
-import asyncpg
 import click
 
-from pipeline.settings import WagenSettings
-from schemas.errors import WagenError
-from tenancy.db.migrate import applied_migrations, load_migrations, migrate
+from pipeline.cli.context import pass_settings
+
+if TYPE_CHECKING:
+    from pipeline.settings import WagenSettings
 
 
 @click.group()
@@ -19,6 +19,10 @@ def db() -> None:
 
 
 async def _with_connection(settings: WagenSettings, migrate_now: bool) -> list[str]:
+    import asyncpg
+
+    from tenancy.db.migrate import applied_migrations, load_migrations, migrate
+
     conn = await asyncpg.connect(settings.postgres.dsn.get_secret_value())
     try:
         if migrate_now:
@@ -33,6 +37,12 @@ async def _with_connection(settings: WagenSettings, migrate_now: bool) -> list[s
 
 
 def _run_db(settings: WagenSettings, migrate_now: bool) -> list[str]:
+    import asyncio
+
+    import asyncpg
+
+    from schemas.errors import WagenError
+
     try:
         return asyncio.run(_with_connection(settings, migrate_now))
     except (OSError, asyncpg.PostgresError, WagenError) as exc:
@@ -45,7 +55,7 @@ def _run_db(settings: WagenSettings, migrate_now: bool) -> list[str]:
 
 
 @db.command("migrate")
-@click.pass_obj
+@pass_settings
 def db_migrate(settings: WagenSettings) -> None:
     """Apply pending migrations (each once; safe to run from several processes)."""
     applied = _run_db(settings, migrate_now=True)
@@ -55,7 +65,7 @@ def db_migrate(settings: WagenSettings) -> None:
 
 
 @db.command("status")
-@click.pass_obj
+@pass_settings
 def db_status(settings: WagenSettings) -> None:
     """List migrations and whether each is applied."""
     for line in _run_db(settings, migrate_now=False):

@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
-from aiokafka import AIOKafkaProducer
-from rich import box
-from rich.table import Table
 
 from pipeline.cli.common import (
     TIME_HELP,
@@ -25,13 +23,14 @@ from pipeline.cli.common import (
     run,
     time_option,
 )
+from pipeline.cli.context import pass_settings
 from pipeline.kafka.topics import TOPICS, dlq_topic
-from pipeline.ops.dlq import DlqEntry, Marks, matches, parse_ref, read_marks, read_topic
-from pipeline.ops.dlq_purge import PurgePlan, execute_purge, plan_purge
-from pipeline.ops.dlq_replay import replay_entries
-from pipeline.settings import WagenSettings
-from tenancy.audit import Actor
-from tenancy.db.pool import postgres_pool
+
+if TYPE_CHECKING:
+    from pipeline.ops.dlq import DlqEntry, Marks
+    from pipeline.ops.dlq_purge import PurgePlan
+    from pipeline.settings import WagenSettings
+    from tenancy.audit import Actor
 
 _SOURCES = sorted({s.name for s in TOPICS if not s.name.endswith((".dlq", ".retry", ".held"))})
 
@@ -51,6 +50,8 @@ class Filters:
 
     def select(self, entries: list[DlqEntry]) -> list[DlqEntry]:
         """The entries that pass."""
+        from pipeline.ops.dlq import matches
+
         return [
             e
             for e in entries
@@ -69,6 +70,9 @@ async def _read(
     refs: tuple[str, ...],
     update: Callable[[int, int], None],
 ) -> tuple[list[DlqEntry], Marks]:
+    from pipeline.ops.dlq import read_marks, read_topic
+    from tenancy.db.pool import postgres_pool
+
     entries: list[DlqEntry] = []
     async for entry in read_topic(settings.kafka.servers, dlq_topic(source), refs):
         entries.append(entry)
@@ -86,6 +90,8 @@ def _collect(
 
 
 def _refs(refs: tuple[str, ...], hint: str = "--id") -> tuple[str, ...]:
+    from pipeline.ops.dlq import parse_ref
+
     for ref in refs:
         try:
             parse_ref(ref)
@@ -122,7 +128,7 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="One JSON ob
 @_id_option
 @click.option("--all", "show_all", is_flag=True, help="Also entries purged before.")
 @_json_option
-@click.pass_obj
+@pass_settings
 def dlq_list(
     settings: WagenSettings,
     source: str,
@@ -144,6 +150,9 @@ def dlq_list(
         for row in rows:
             emit_json(row)
         return
+    from rich import box
+    from rich.table import Table
+
     table = Table(box=box.SIMPLE_HEAD)
     for column in ("ref", "tenant", "status", "error"):
         table.add_column(column, overflow="fold")
@@ -162,7 +171,7 @@ def dlq_list(
 @dlq.command("show")
 @_topic_option
 @click.argument("ref")
-@click.pass_obj
+@pass_settings
 def dlq_show(settings: WagenSettings, source: str, ref: str) -> None:
     """One entry (REF = topic:partition:offset from `list`), headers and body, as JSON."""
     entries, marks = _collect(settings, source, _refs((ref,), "REF"))
@@ -188,6 +197,11 @@ def dlq_show(settings: WagenSettings, source: str, ref: str) -> None:
 async def _replay(
     settings: WagenSettings, entries: list[DlqEntry], marks: Marks, force: bool, actor: Actor
 ) -> list[tuple[str, str]]:
+    from aiokafka import AIOKafkaProducer
+
+    from pipeline.ops.dlq_replay import replay_entries
+    from tenancy.db.pool import postgres_pool
+
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka.servers, acks="all", enable_idempotence=True
     )
@@ -207,7 +221,7 @@ async def _replay(
 @_id_option
 @click.option("--force", is_flag=True, help="Replay entries replayed before, too.")
 @_json_option
-@click.pass_obj
+@pass_settings
 def dlq_replay(
     settings: WagenSettings,
     source: str,
@@ -243,6 +257,9 @@ def _confirm(plan: PurgePlan, filters: Filters) -> None:
 
 
 async def _purge(settings: WagenSettings, plan: PurgePlan) -> list[tuple[DlqEntry, str]]:
+    from pipeline.ops.dlq_purge import execute_purge
+    from tenancy.db.pool import postgres_pool
+
     async with postgres_pool(settings.postgres) as pool:
         return await execute_purge(settings.kafka.servers, pool, plan, cli_actor())
 
@@ -254,7 +271,7 @@ async def _purge(settings: WagenSettings, plan: PurgePlan) -> list[tuple[DlqEntr
 @_id_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_json_option
-@click.pass_obj
+@pass_settings
 def dlq_purge(
     settings: WagenSettings,
     source: str,
@@ -274,6 +291,8 @@ def dlq_purge(
     the head of its partition.
     """
     filters = Filters.parse(tenant, since, refs)
+    from pipeline.ops.dlq_purge import plan_purge
+
     entries, marks = _collect(settings, source)
     plan = plan_purge(dlq_topic(source), entries, filters.select(entries), marks)
     if not plan.entries:

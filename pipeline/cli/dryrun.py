@@ -26,53 +26,16 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar
 
 import click
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from connectors.meta.payload import MetaPayloadError
-from connectors.meta.webhook import WebhookSplit, split_body
-from connectors.translate import (
-    GenesysPayloadError,
-    GenesysTarget,
-    MetaTarget,
-    event_to_genesys,
-    event_to_meta,
-    read_outbound,
-)
-from schemas.events import GenesysOutboundReceived
-from schemas.genesys.webhook import OpenUnknownNormalizedMessage
-from schemas.parsing import describe_validation_error
+if TYPE_CHECKING:
+    # Imported where used: `wagen parse --help` must stay light, a dry run load the parser only.
+    from connectors.meta.webhook import WebhookSplit
+    from pipeline.cli.dryrun_tenant import DryRunTenant
 
 CommandT = TypeVar("CommandT", bound=Callable[..., Any])
-
-
-class DryRunTenant(BaseModel):
-    """What ``--tenant`` may set; every field defaults to a visible placeholder."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    tenant_id: str = Field(default="dry-run", min_length=1)
-    integration_id: str = Field(default="{integrationId}", min_length=1)
-    phone_number_id: str = Field(default="{phone-number-id}", min_length=1)
-    media_base_url: str = Field(default="{media-base-url}", min_length=1)
-
-    def genesys_target(self) -> GenesysTarget:
-        """Translation context towards Genesys, tracking lookups answered by placeholders."""
-        base = self.media_base_url.rstrip("/")
-        return GenesysTarget(
-            integration_id=self.integration_id,
-            media_url=lambda media_id: f"{base}/{media_id}",
-            genesys_message_id=lambda wamid: f"{{genesys-message-id:{wamid}}}",
-        )
-
-    def meta_target(self) -> MetaTarget:
-        """Translation context towards Meta, the latest inbound wamid a placeholder."""
-        return MetaTarget(
-            phone_number_id=self.phone_number_id,
-            last_inbound_wamid=lambda customer: f"{{last-inbound-wamid:{customer}}}",
-        )
 
 
 TENANT_HELP = (
@@ -127,6 +90,11 @@ def _tenant_fields(value: str) -> dict[str, Any]:
 
 
 def _tenant(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> DryRunTenant:
+    from pydantic import ValidationError
+
+    from pipeline.cli.dryrun_tenant import DryRunTenant
+    from schemas.parsing import describe_validation_error
+
     fields: dict[str, Any] = {}
     for value in values:
         fields.update(_tenant_fields(value))
@@ -171,6 +139,9 @@ def _emit(values: Iterable[dict[str, Any]]) -> None:
 
 def _meta_split(source: BinaryIO, tenant: DryRunTenant, received_at: datetime) -> WebhookSplit:
     """The split of a Meta body, its notes said; a broken envelope exits 2 here."""
+    from connectors.meta.payload import MetaPayloadError
+    from connectors.meta.webhook import split_body
+
     try:
         split = split_body(source.read(), tenant.tenant_id, received_at)
     except MetaPayloadError as exc:
@@ -225,6 +196,8 @@ def meta_to_genesys(source: BinaryIO, tenant: DryRunTenant, received_at: datetim
     become receipts; business-app echoes become marked messages and a customer's call attempt
     a notice; sent/read statuses, webhook errors and preference changes yield nothing.
     """
+    from connectors.translate import event_to_genesys
+
     target = tenant.genesys_target()
     split = _meta_split(source, tenant, received_at)
     _emit(call.as_json() for event in split.events for call in event_to_genesys(event, target))
@@ -239,6 +212,10 @@ def genesys_to_meta(source: BinaryIO, tenant: DryRunTenant, received_at: datetim
     Attachments are an upload (/media) then a send whose media id is {uploaded-media-id};
     typing is a mark-as-read with typing indicator; receipts and unknown types yield nothing.
     """
+    from connectors.translate import GenesysPayloadError, event_to_meta, read_outbound
+    from schemas.events import GenesysOutboundReceived
+    from schemas.genesys.webhook import OpenUnknownNormalizedMessage
+
     try:
         parsed = read_outbound(source.read(), tenant_id=tenant.tenant_id)
         for path in parsed.repaired:

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 
+from pipeline.cli.context import pass_settings
 from pipeline.kafka.topics import GENESYS_WEBHOOKS, WA_EVENTS
-from pipeline.ops.held import HeldReleaser, held_reason
-from pipeline.runtime.resources import open_resources, tenancy_services
-from pipeline.settings import WagenSettings
-from tenancy.audit import Actor
+
+if TYPE_CHECKING:
+    from pipeline.ops.held import HeldReleaser
+    from pipeline.settings import WagenSettings
 
 T = TypeVar("T")
 
@@ -25,6 +23,12 @@ T = TypeVar("T")
 async def _with_releaser(
     settings: WagenSettings, source: str, work: Callable[[HeldReleaser], Awaitable[T]]
 ) -> T:
+    from aiokafka import AIOKafkaProducer
+
+    from pipeline.ops.held import HeldReleaser
+    from pipeline.runtime.resources import open_resources, tenancy_services
+    from tenancy.audit import Actor
+
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka.servers, acks="all", enable_idempotence=True
     )
@@ -51,6 +55,10 @@ async def _with_releaser(
 
 
 def _run(settings: WagenSettings, source: str, work: Callable[[HeldReleaser], Awaitable[T]]) -> T:
+    import asyncio
+
+    from aiokafka.errors import KafkaError
+
     try:
         return asyncio.run(_with_releaser(settings, source, work))
     except (KafkaError, OSError) as exc:
@@ -77,9 +85,10 @@ _topic_option = click.option(
 @_topic_option
 @click.option("--tenant", help="Only this tenant's entries.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
-@click.pass_obj
+@pass_settings
 def held_list(settings: WagenSettings, source: str, tenant: str | None, as_json: bool) -> None:
     """Entries still held (released ones are left out)."""
+    from pipeline.ops.held import held_reason
 
     async def work(releaser: HeldReleaser) -> list[dict[str, object]]:
         return [
@@ -105,7 +114,7 @@ def held_list(settings: WagenSettings, source: str, tenant: str | None, as_json:
 @click.option("--tenant", help="Only this tenant's entries.")
 @click.option("--force", is_flag=True, help="Release even if the reason has not lifted.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
-@click.pass_obj
+@pass_settings
 def held_release(
     settings: WagenSettings, source: str, tenant: str | None, force: bool, as_json: bool
 ) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from rich import box
-from rich.table import Table
 
 from pipeline.cli.common import console, emit_json, progress_bar, run
+from pipeline.cli.context import pass_settings
 from pipeline.kafka.topics import TOPICS
-from pipeline.ops.lag import measure_lag
-from pipeline.settings import WagenSettings
+
+if TYPE_CHECKING:
+    from pipeline.settings import WagenSettings
 
 
 @click.command("lag")
@@ -28,7 +30,7 @@ from pipeline.settings import WagenSettings
     "backlog when it is large.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per group.")
-@click.pass_obj
+@pass_settings
 def lag(
     settings: WagenSettings, groups: tuple[str, ...], tenant: str | None, as_json: bool
 ) -> None:
@@ -38,6 +40,11 @@ def lag(
     partitions without lag (--json has them all). Only partitions a group committed on
     count: where it never committed, it has no position to trail from.
     """
+    from rich import box
+    from rich.table import Table
+
+    from pipeline.ops.lag import measure_lag
+
     topics = frozenset(s.name for s in TOPICS)
     with progress_bar(f"reading {tenant}'s backlog" if tenant else "reading offsets") as update:
         found = run(

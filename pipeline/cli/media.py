@@ -8,15 +8,16 @@ prompt, or read as JSON from a file or stdin for scripts. Nothing prints it back
 from __future__ import annotations
 
 import json
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
-from pydantic import ValidationError
 
 from pipeline.cli.common import fail, run
-from pipeline.settings import WagenSettings
-from tenancy.platform import MediaS3Credentials, PlatformSecrets
-from tenancy.vault import vault_client
+from pipeline.cli.context import pass_settings
+
+if TYPE_CHECKING:
+    from pipeline.settings import WagenSettings
+    from tenancy.platform import MediaS3Credentials
 
 
 @click.group()
@@ -34,6 +35,10 @@ def _masked(access_key_id: str) -> str:
 
 
 def _read(source: IO[str] | None) -> MediaS3Credentials:
+    from pydantic import ValidationError
+
+    from tenancy.platform import MediaS3Credentials
+
     try:
         if source is None:
             data: Any = {
@@ -52,12 +57,15 @@ def _read(source: IO[str] | None) -> MediaS3Credentials:
 
 @s3_credentials.command("set")
 @click.argument("source", type=click.File("r"), required=False)
-@click.pass_obj
+@pass_settings
 def set_cmd(settings: WagenSettings, source: IO[str] | None) -> None:
     """Store a new version of the key (prompted, or JSON from SOURCE; '-' is stdin).
 
     The processes read it again within five minutes, or at once after S3 refuses the old one.
     """
+    from tenancy.platform import PlatformSecrets
+    from tenancy.vault import vault_client
+
     key = _read(source)
 
     async def work() -> int:
@@ -75,9 +83,11 @@ def set_cmd(settings: WagenSettings, source: IO[str] | None) -> None:
 
 
 @s3_credentials.command("show")
-@click.pass_obj
+@pass_settings
 def show_cmd(settings: WagenSettings) -> None:
     """The stored key's id (masked), version and time; never the secret."""
+    from tenancy.platform import PlatformSecrets
+    from tenancy.vault import vault_client
 
     async def work() -> str | None:
         async with vault_client(settings.vault) as vault:

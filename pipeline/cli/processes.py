@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.cli.settings_doc import settings_table
-from pipeline.runtime.event_loop import install as install_event_loop
-from pipeline.runtime.production import production_problems
-from pipeline.settings import WagenSettings
+from pipeline.cli.context import pass_settings
+
+if TYPE_CHECKING:
+    from pipeline.settings import WagenSettings
 
 
 def refuse_unfit_for_production(settings: WagenSettings) -> None:
     """Exit with one line per offending setting unless ``settings`` may serve traffic."""
+    from pipeline.runtime.production import production_problems
+
     problems = production_problems(settings)
     if not problems:
         return
@@ -28,10 +31,11 @@ def refuse_unfit_for_production(settings: WagenSettings) -> None:
 
 
 @click.command()
-@click.pass_obj
+@pass_settings
 def gateway(settings: WagenSettings) -> None:
     """Serve webhooks, tenant APIs, /healthz and /readyz."""
     from pipeline.gateway.app import run_gateway
+    from pipeline.runtime.event_loop import install as install_event_loop
 
     refuse_unfit_for_production(settings)
     install_event_loop(settings.event_loop)
@@ -39,9 +43,10 @@ def gateway(settings: WagenSettings) -> None:
 
 
 @click.command()
-@click.pass_obj
+@pass_settings
 def worker(settings: WagenSettings) -> None:
     """Run the Faust worker (joins the consumer group named by WAGEN_WORKER_APP_ID)."""
+    from pipeline.runtime.event_loop import install as install_event_loop
     from pipeline.worker.app import run_worker
 
     refuse_unfit_for_production(settings)
@@ -50,7 +55,7 @@ def worker(settings: WagenSettings) -> None:
 
 
 @click.command()
-@click.pass_obj
+@pass_settings
 def run(settings: WagenSettings) -> None:
     """Run gateway and worker together in the foreground; Ctrl-C stops both.
 
@@ -98,4 +103,6 @@ def run(settings: WagenSettings) -> None:
 @click.command("settings")
 def settings_cmd() -> None:
     """Print every WAGEN_* setting with its default, as a Markdown table."""
+    from pipeline.cli.settings_doc import settings_table
+
     click.echo(settings_table())

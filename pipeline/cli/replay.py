@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
-from aiokafka import AIOKafkaProducer
 
 from pipeline.cli.common import TIME_HELP, cli_actor, emit_json, progress_bar, run, time_option
+from pipeline.cli.context import pass_settings
 from pipeline.kafka.topics import GENESYS_WEBHOOKS, WA_WEBHOOKS
-from pipeline.ops.redrive import Publish, RedriveResult, redrive
-from pipeline.settings import WagenSettings
-from tenancy.audit import record
-from tenancy.db.pool import postgres_pool
-from tenancy.db.scope import tenant_tx
+
+if TYPE_CHECKING:
+    from pipeline.ops.redrive import Publish, RedriveResult
+    from pipeline.settings import WagenSettings
 
 AUDIT_ACTION = "topic.replay"
 
@@ -28,6 +27,15 @@ async def _redrive(
     dry_run: bool,
     on_progress: Callable[[int, int], None],
 ) -> RedriveResult:
+    import asyncio
+
+    from aiokafka import AIOKafkaProducer
+
+    from pipeline.ops.redrive import redrive
+    from tenancy.audit import record
+    from tenancy.db.pool import postgres_pool
+    from tenancy.db.scope import tenant_tx
+
     servers = settings.kafka.servers
 
     async def drive(publish: Publish | None) -> RedriveResult:
@@ -83,7 +91,7 @@ async def _redrive(
 )
 @click.option("--dry-run", is_flag=True, help="Count the records only; publish nothing.")
 @click.option("--json", "as_json", is_flag=True, help="The result as one JSON object.")
-@click.pass_obj
+@pass_settings
 def replay(
     settings: WagenSettings,
     tenant: str,

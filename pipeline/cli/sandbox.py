@@ -7,11 +7,14 @@ the simulator's ``/_sandbox`` control endpoints.
 
 from __future__ import annotations
 
-import click
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
-from connectors.sandbox.common import run_simulator
-from schemas.parsing import describe_validation_error
+import click
+
+from pipeline.cli.context import pass_settings
+
+if TYPE_CHECKING:
+    from pipeline.settings import WagenSettings
 
 
 @click.group()
@@ -26,7 +29,9 @@ def sandbox() -> None:
 @click.option("--access-token", envvar="WAGEN_SANDBOX_META_ACCESS_TOKEN", help="Its token.")
 @click.option("--app-secret", envvar="WAGEN_SANDBOX_META_APP_SECRET", help="Signs webhooks.")
 @click.option("--webhook-url", envvar="WAGEN_SANDBOX_META_WEBHOOK_URL", help="Gets webhooks.")
+@pass_settings
 def meta_cmd(
+    _settings: WagenSettings,
     host: str,
     port: int,
     phone_number_id: str | None,
@@ -35,8 +40,12 @@ def meta_cmd(
     webhook_url: str | None,
 ) -> None:
     """Serve the Meta Graph API simulator (default http://127.0.0.1:8090)."""
+    from pydantic import ValidationError
+
+    from connectors.sandbox.common import run_simulator
     from connectors.sandbox.meta import create_meta_app
     from connectors.sandbox.meta_state import NumberConfig
+    from schemas.parsing import describe_validation_error
 
     numbers: tuple[NumberConfig, ...] = ()
     if phone_number_id or access_token:
@@ -72,7 +81,9 @@ def meta_cmd(
 @click.option(
     "--webhook-secret", envvar="WAGEN_SANDBOX_GENESYS_WEBHOOK_SECRET", help="Signs webhooks."
 )
+@pass_settings
 def genesys_cmd(
+    _settings: WagenSettings,
     host: str,
     port: int,
     client_id: str | None,
@@ -83,8 +94,12 @@ def genesys_cmd(
     webhook_secret: str | None,
 ) -> None:
     """Serve the Genesys Cloud simulator: login and API hosts (default http://127.0.0.1:8091)."""
+    from pydantic import ValidationError
+
+    from connectors.sandbox.common import run_simulator
     from connectors.sandbox.genesys import create_genesys_app
     from connectors.sandbox.genesys_state import ClientConfig, IntegrationConfig
+    from schemas.parsing import describe_validation_error
 
     clients: tuple[ClientConfig, ...] = ()
     integrations: tuple[IntegrationConfig, ...] = ()
@@ -109,3 +124,28 @@ def genesys_cmd(
         raise click.UsageError(describe_validation_error(exc)) from None
     app = create_genesys_app(clients=clients, integrations=integrations)
     run_simulator(app, host, port, "genesys")
+
+
+def _add_demo_commands() -> None:
+    # The demo drivers live in their own module; they are part of this group.
+    from pipeline.cli.sandbox_demo import (
+        inspect,
+        send_agent_reply,
+        send_business_echo,
+        send_customer_call,
+        send_customer_message,
+        send_preference,
+    )
+
+    for command in (
+        send_customer_message,
+        send_agent_reply,
+        inspect,
+        send_customer_call,
+        send_business_echo,
+        send_preference,
+    ):
+        sandbox.add_command(command)
+
+
+_add_demo_commands()

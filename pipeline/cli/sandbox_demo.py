@@ -10,16 +10,20 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import click
 
+from pipeline.cli.context import pass_settings
 from pipeline.runtime.sandbox_mode import DEMO, demo_integration_id, genesys_url, meta_url
-from pipeline.settings import WagenSettings
+
+if TYPE_CHECKING:
+    from pipeline.settings import WagenSettings
 
 
 async def _call(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+    import aiohttp
+
     timeout = aiohttp.ClientTimeout(total=15)
     async with (
         aiohttp.ClientSession(timeout=timeout) as session,
@@ -32,6 +36,8 @@ async def _call(method: str, url: str, body: dict[str, Any] | None = None) -> An
 
 
 def _run(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+    import aiohttp
+
     try:
         return asyncio.run(_call(method, url, body))
     except aiohttp.ClientError as exc:
@@ -43,6 +49,7 @@ def _run(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
 
 def _demo_integration(settings: WagenSettings) -> str:
     """The id of the integration onboarding made for the demo tenant."""
+    import aiohttp
 
     async def look_up() -> str:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
@@ -61,7 +68,7 @@ def _demo_integration(settings: WagenSettings) -> str:
 @click.option("--user-id", help="The customer's business-scoped user id (BSUID), e.g. US.1349.")
 @click.option("--no-number", is_flag=True, help="Hide the number: the webhook has the BSUID only.")
 @click.option("--name", default="Ana Souza", show_default=True, help="Profile name.")
-@click.pass_obj
+@pass_settings
 def send_customer_message(
     settings: WagenSettings,
     text: str,
@@ -85,7 +92,7 @@ def send_customer_message(
 @click.command("send-agent-reply")
 @click.option("--text", required=True, help="What the agent answers.")
 @click.option("--to", default=f"+{DEMO.customer_wa_id}", show_default=True, help="Customer id.")
-@click.pass_obj
+@pass_settings
 def send_agent_reply(settings: WagenSettings, text: str, to: str) -> None:
     """A Genesys agent answers (a signed Genesys outbound webhook), on the integration
     onboarding created for the demo tenant."""
@@ -98,7 +105,7 @@ def send_agent_reply(settings: WagenSettings, text: str, to: str) -> None:
 @click.command("send-customer-call")
 @click.option("--from", "from_", default=DEMO.customer_wa_id, show_default=True, help="wa_id.")
 @click.option("--name", default="Ana Souza", show_default=True, help="Profile name.")
-@click.pass_obj
+@pass_settings
 def send_customer_call(settings: WagenSettings, from_: str, name: str) -> None:
     """The customer rings the demo number on WhatsApp (a signed ``calls`` webhook)."""
     body = {"phone_number_id": DEMO.phone_number_id, "from": from_, "name": name}
@@ -111,7 +118,7 @@ def send_customer_call(settings: WagenSettings, from_: str, name: str) -> None:
     "--text", required=True, help="What the business writes in the WhatsApp Business app."
 )
 @click.option("--to", default=DEMO.customer_wa_id, show_default=True, help="The customer's wa_id.")
-@click.pass_obj
+@pass_settings
 def send_business_echo(settings: WagenSettings, text: str, to: str) -> None:
     """The business writes from the WhatsApp Business app (an ``smb_message_echoes`` webhook)."""
     body = {"phone_number_id": DEMO.phone_number_id, "to": to, "text": text}
@@ -122,7 +129,7 @@ def send_business_echo(settings: WagenSettings, text: str, to: str) -> None:
 @click.command("send-preference")
 @click.option("--value", type=click.Choice(["stop", "resume"]), default="stop", show_default=True)
 @click.option("--wa-id", default=DEMO.customer_wa_id, show_default=True, help="The customer.")
-@click.pass_obj
+@pass_settings
 def send_preference(settings: WagenSettings, value: str, wa_id: str) -> None:
     """The customer stops or resumes marketing messages (a ``user_preferences`` webhook)."""
     body = {"phone_number_id": DEMO.phone_number_id, "wa_id": wa_id, "value": value}
@@ -131,7 +138,7 @@ def send_preference(settings: WagenSettings, value: str, wa_id: str) -> None:
 
 
 @click.command("inspect")
-@click.pass_obj
+@pass_settings
 def inspect(settings: WagenSettings) -> None:
     """What reached Genesys (inbound messages, receipts) and Meta (sends), as JSON lines."""
     received = _run("GET", f"{genesys_url(settings)}/_sandbox/received")["received"]

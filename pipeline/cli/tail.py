@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from contextlib import aclosing, suppress
+from typing import TYPE_CHECKING
 
 import click
-from rich.markup import escape
 
 from pipeline.cli.common import TIME_HELP, console, emit_json, run, time_option
+from pipeline.cli.context import pass_settings
 from pipeline.kafka.topics import TOPICS
-from pipeline.ops.tail import Start, header_text, headline, record_json, tail_records, value_text
-from pipeline.settings import WagenSettings
+
+if TYPE_CHECKING:
+    from pipeline.ops.tail import Start
+    from pipeline.settings import WagenSettings
 
 
 @click.command("tail")
@@ -33,7 +36,7 @@ from pipeline.settings import WagenSettings
     help="Cut each value after this many characters (0: never; --json never cuts).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per record, decoded.")
-@click.pass_obj
+@pass_settings
 def tail(
     settings: WagenSettings,
     topic: str,
@@ -49,6 +52,10 @@ def tail(
 
     Without --from-beginning or --since it waits for new records until --limit or Ctrl-C.
     """
+    from rich.markup import escape
+
+    from pipeline.ops.tail import header_text, headline, record_json, tail_records, value_text
+
     if from_beginning and since:
         raise click.UsageError("give --from-beginning or --since, not both")
     since_ms = time_option(since, "--since")

@@ -6,37 +6,43 @@ Credentials are read from a JSON file or stdin, never from arguments (shell hist
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import asyncpg
 import click
-import redis.exceptions
 
 from pipeline.cli.common import emit_json
-from pipeline.runtime.resources import open_resources, tenancy_services
-from pipeline.settings import WagenSettings
-from schemas.errors import WagenError
-from tenancy import usage
-from tenancy.audit import Actor
-from tenancy.errors import InvalidRequestError
-from tenancy.migrate_default import migrate_default
-from tenancy.models import ApiModel, TenantCreate, TenantPatch
-from tenancy.services import Tenancy
+from pipeline.cli.context import pass_settings
+
+if TYPE_CHECKING:
+    from pipeline.settings import WagenSettings
+    from tenancy.audit import Actor
+    from tenancy.models import ApiModel
+    from tenancy.services import Tenancy
 
 T = TypeVar("T")
 
 
 def _actor() -> Actor:
+    from tenancy.audit import Actor
+
     return Actor(label=f"cli:{getpass.getuser()}")
 
 
 def _run(settings: WagenSettings, work: Callable[[Tenancy], Awaitable[T]]) -> T:
+    import asyncio
+
+    import asyncpg
+    import redis.exceptions
+
+    from pipeline.runtime.resources import open_resources, tenancy_services
+    from schemas.errors import WagenError
+    from tenancy.errors import InvalidRequestError
+
     async def main() -> T:
         async with open_resources(settings) as resources:
             return await work(tenancy_services(settings, resources))
@@ -52,6 +58,8 @@ def _run(settings: WagenSettings, work: Callable[[Tenancy], Awaitable[T]]) -> T:
 
 
 def _emit(value: ApiModel | list[ApiModel] | dict[str, Any], as_json: bool) -> None:
+    from tenancy.models import ApiModel
+
     if isinstance(value, list):
         data: Any = [v.as_json() for v in value]
     else:
@@ -79,7 +87,7 @@ def tenants() -> None:
 @click.option("--subdomain")
 @click.option("--plan")
 @json_option
-@click.pass_obj
+@pass_settings
 def create(
     settings: WagenSettings,
     tenant_id: str,
@@ -89,6 +97,8 @@ def create(
     as_json: bool,
 ) -> None:
     """Create a tenant; its first API key is printed once."""
+    from tenancy.models import TenantCreate
+
     try:
         body = TenantCreate(tenant_id=tenant_id, name=name, subdomain=subdomain, plan=plan)
     except ValueError as exc:
@@ -104,7 +114,7 @@ def create(
 @tenants.command("list")
 @click.option("--limit", default=200, type=click.IntRange(1, 200))
 @json_option
-@click.pass_obj
+@pass_settings
 def list_cmd(settings: WagenSettings, limit: int, as_json: bool) -> None:
     """Every tenant with status, plan and this month's usage."""
     page = _run(settings, lambda t: t.tenants.page(limit=limit, cursor=None))
@@ -114,7 +124,7 @@ def list_cmd(settings: WagenSettings, limit: int, as_json: bool) -> None:
 @tenants.command("show")
 @click.argument("tenant_id")
 @json_option
-@click.pass_obj
+@pass_settings
 def show(settings: WagenSettings, tenant_id: str, as_json: bool) -> None:
     """One tenant."""
     _emit(_run(settings, lambda t: t.tenants.get(tenant_id)), as_json)
@@ -123,9 +133,11 @@ def show(settings: WagenSettings, tenant_id: str, as_json: bool) -> None:
 @tenants.command("suspend")
 @click.argument("tenant_id")
 @click.option("--lift", is_flag=True, help="Make the tenant active again.")
-@click.pass_obj
+@pass_settings
 def suspend(settings: WagenSettings, tenant_id: str, lift: bool) -> None:
     """Suspend a tenant (its calls get 403), or lift the suspension."""
+    from tenancy.models import TenantPatch
+
     patch = TenantPatch(status="active" if lift else "suspended")
     tenant = _run(settings, lambda t: t.tenants.update(tenant_id, patch, _actor()))
     click.echo(f"{tenant.tenant_id}: {tenant.status}")
@@ -135,9 +147,11 @@ def suspend(settings: WagenSettings, tenant_id: str, lift: bool) -> None:
 @click.argument("tenant_id")
 @click.option("--queue", "queue_id", help="Genesys queue id the callbacks go to.")
 @click.option("--off", is_flag=True, help="No callbacks (agents are still told of calls).")
-@click.pass_obj
+@pass_settings
 def callbacks(settings: WagenSettings, tenant_id: str, queue_id: str | None, off: bool) -> None:
     """Create a Genesys callback when a customer tries to call on WhatsApp, or stop."""
+    from tenancy.models import TenantPatch
+
     if off == (queue_id is not None):
         raise click.UsageError("give either --queue QUEUE_ID or --off")
     try:
@@ -154,9 +168,11 @@ def callbacks(settings: WagenSettings, tenant_id: str, queue_id: str | None, off
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (UTC).")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default today).")
 @json_option
-@click.pass_obj
+@pass_settings
 def usage_cmd(settings: WagenSettings, tenant_id: str, start: Any, end: Any, as_json: bool) -> None:
     """Counters over the days (default: this month), and what Meta charged per category."""
+    from tenancy import usage
+
     first: date | None = start.date() if start else None
     last: date | None = end.date() if end else None
 
@@ -177,9 +193,10 @@ def usage_cmd(settings: WagenSettings, tenant_id: str, start: Any, end: Any, as_
 
 
 @tenants.command("migrate-default")
-@click.pass_obj
+@pass_settings
 def migrate_default_cmd(settings: WagenSettings) -> None:
     """Create the `default` tenant if missing and move legacy single-tenant rows under it."""
+    from tenancy.migrate_default import migrate_default
 
     async def work(t: Tenancy) -> Any:
         return await migrate_default(t.state.pool, t.tenants, _actor())
@@ -194,7 +211,7 @@ def migrate_default_cmd(settings: WagenSettings) -> None:
 
 @tenants.command("purge")
 @click.option("--older-than-days", default=30, type=click.IntRange(0, 3650), show_default=True)
-@click.pass_obj
+@pass_settings
 def purge(settings: WagenSettings, older_than_days: int) -> None:
     """Purge tenants soft-deleted that long ago: Vault credentials, then rows (audit stays)."""
     done = _run(settings, lambda t: t.purge_deleted(timedelta(days=older_than_days), _actor()))
@@ -209,7 +226,7 @@ def keys() -> None:
 @keys.command("list")
 @click.argument("tenant_id")
 @json_option
-@click.pass_obj
+@pass_settings
 def keys_list(settings: WagenSettings, tenant_id: str, as_json: bool) -> None:
     """Prefix, name, created, last used, revoked."""
 
@@ -224,7 +241,7 @@ def keys_list(settings: WagenSettings, tenant_id: str, as_json: bool) -> None:
 @click.argument("tenant_id")
 @click.option("--name", required=True)
 @json_option
-@click.pass_obj
+@pass_settings
 def keys_create(settings: WagenSettings, tenant_id: str, name: str, as_json: bool) -> None:
     """A new key, printed once."""
     _emit(_run(settings, lambda t: t.keys.create(tenant_id, name, _actor())), as_json)
@@ -233,7 +250,7 @@ def keys_create(settings: WagenSettings, tenant_id: str, name: str, as_json: boo
 @keys.command("revoke")
 @click.argument("tenant_id")
 @click.argument("key_id")
-@click.pass_obj
+@pass_settings
 def keys_revoke(settings: WagenSettings, tenant_id: str, key_id: str) -> None:
     """Revoke a key by its id; it is refused from now on."""
     info = _run(settings, lambda t: t.keys.revoke(tenant_id, key_id.lower(), _actor()))
@@ -248,7 +265,7 @@ def credentials() -> None:
 @credentials.command("list")
 @click.argument("tenant_id")
 @json_option
-@click.pass_obj
+@pass_settings
 def credentials_list(settings: WagenSettings, tenant_id: str, as_json: bool) -> None:
     """Type, version, update time and fingerprint; never the secret."""
 
@@ -257,3 +274,22 @@ def credentials_list(settings: WagenSettings, tenant_id: str, as_json: bool) -> 
         return await t.credentials.describe(tenant_id)
 
     _emit(list(_run(settings, work)), as_json)
+
+
+def _add_connect_commands() -> None:
+    # Onboarding's commands live in their own module; they are part of these groups.
+    from pipeline.cli.tenants_connect import (
+        credentials_remove,
+        credentials_rotate,
+        credentials_set,
+        delete,
+        doctor,
+    )
+
+    for command in (doctor, delete):
+        tenants.add_command(command)
+    for command in (credentials_set, credentials_rotate, credentials_remove):
+        credentials.add_command(command)
+
+
+_add_connect_commands()

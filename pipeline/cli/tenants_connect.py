@@ -7,30 +7,34 @@ failed, 2 bad usage or input. Credentials come from a JSON file or stdin, never 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import asyncpg
 import click
-import redis.exceptions
 
 from pipeline.cli.common import cli_actor, emit_json
-from pipeline.runtime.onboarding import open_onboarding
-from pipeline.runtime.resources import open_resources, tenancy_services
-from pipeline.settings import WagenSettings
-from schemas.errors import WagenError
-from tenancy.errors import InvalidRequestError
-from tenancy.models import CredentialsWrite
-from tenancy.onboarding.service import Onboarding
+from pipeline.cli.context import pass_settings
+
+if TYPE_CHECKING:
+    from pipeline.settings import WagenSettings
+    from tenancy.onboarding.service import Onboarding
 
 T = TypeVar("T")
 
 
 def run_onboarding(settings: WagenSettings, work: Callable[[Onboarding], Awaitable[T]]) -> T:
     """Run ``work`` with the onboarding service; a failure is one ``error:`` line, exit 1."""
+    import asyncio
+
+    import asyncpg
+    import redis.exceptions
+
+    from pipeline.runtime.onboarding import open_onboarding
+    from pipeline.runtime.resources import open_resources, tenancy_services
+    from schemas.errors import WagenError
+    from tenancy.errors import InvalidRequestError
 
     async def main() -> T:
         async with open_resources(settings) as resources:
@@ -57,7 +61,7 @@ def _fields(row: dict[str, Any]) -> str:
 @click.argument("tenant_id")
 @click.argument("kind", type=click.Choice(["meta", "genesys"]))
 @click.argument("source", type=click.File("r"), default="-")
-@click.pass_obj
+@pass_settings
 def credentials_set(settings: WagenSettings, tenant_id: str, kind: str, source: Any) -> None:
     """Check credentials from a JSON file (or stdin) live, provision Genesys or Meta, store.
 
@@ -65,6 +69,8 @@ def credentials_set(settings: WagenSettings, tenant_id: str, kind: str, source: 
     are optional); Meta appSecret, verifyToken, accessToken, phoneNumberId (wabaId optional).
     Prints metadata and what was set up, never a secret.
     """
+    from tenancy.models import CredentialsWrite
+
     try:
         data = json.load(source)
         body = CredentialsWrite.model_validate({"type": kind, "credentials": data})
@@ -84,7 +90,7 @@ def credentials_set(settings: WagenSettings, tenant_id: str, kind: str, source: 
 @click.command("rotate")
 @click.argument("tenant_id")
 @click.argument("kind", type=click.Choice(["genesys"]))
-@click.pass_obj
+@pass_settings
 def credentials_rotate(settings: WagenSettings, tenant_id: str, kind: str) -> None:
     """Rotate the Genesys webhook secret: a new one in Vault and on the integration; the
     previous one is accepted until the time printed (WAGEN_ONBOARDING_ROTATION_WINDOW_S)."""
@@ -101,7 +107,7 @@ def credentials_rotate(settings: WagenSettings, tenant_id: str, kind: str) -> No
 @click.option(
     "--keep-vendor", is_flag=True, help="Leave the Genesys integration / Meta subscription."
 )
-@click.pass_obj
+@pass_settings
 def credentials_remove(
     settings: WagenSettings, tenant_id: str, kind: str, keep_vendor: bool
 ) -> None:
@@ -124,7 +130,7 @@ def credentials_remove(
 @click.option(
     "--keep-vendor", is_flag=True, help="Leave the Genesys integration / Meta subscription."
 )
-@click.pass_obj
+@pass_settings
 def delete(settings: WagenSettings, tenant_id: str, keep_vendor: bool) -> None:
     """Soft-delete a tenant (purged later); unless --keep-vendor, also delete the Genesys
     integration and unsubscribe the Meta app wagen set up. Safe to run again."""
@@ -140,7 +146,7 @@ def delete(settings: WagenSettings, tenant_id: str, keep_vendor: bool) -> None:
 @click.command("doctor")
 @click.argument("tenant_id")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per check.")
-@click.pass_obj
+@pass_settings
 def doctor(settings: WagenSettings, tenant_id: str, as_json: bool) -> None:
     """Check every connection of a tenant now; exit 1 if any check fails."""
     report = run_onboarding(settings, lambda o: o.health(tenant_id))

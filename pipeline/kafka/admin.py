@@ -18,7 +18,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from pipeline.kafka.log_dirs import partition_sizes
 
-_CONFIGS = ("retention.ms", "cleanup.policy")
+_CONFIGS = ("retention.ms", "cleanup.policy", "min.insync.replicas")
 _UNKNOWN_TOPIC = 3  # Kafka protocol error code UNKNOWN_TOPIC_OR_PARTITION
 
 Offsets = dict[TopicPartition, int]
@@ -150,6 +150,9 @@ class TopicFacts:
             if retention and retention.lstrip("-").isdigit()
             else None,
             "cleanup_policy": self.configs.get("cleanup.policy"),
+            "min_insync_replicas": int(isr)
+            if (isr := self.configs.get("min.insync.replicas")) and isr.isdigit()
+            else None,
             "size_bytes": None if None in sizes else sum(s or 0 for s in sizes),
             "end_offset_sum": sum(p.end for p in self.partitions),
             "records": sum(p.end - p.earliest for p in self.partitions),

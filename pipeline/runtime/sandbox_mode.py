@@ -16,17 +16,14 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
+if TYPE_CHECKING:
+    # Imported where used: the CLI reads DEMO for its --help, which must stay light.
+    import aiohttp
 
-from pipeline.runtime.onboarding import open_onboarding
-from pipeline.runtime.resources import open_resources, tenancy_services
-from pipeline.settings import WagenSettings
-from tenancy.audit import Actor
-from tenancy.errors import ConflictError
-from tenancy.models import CredentialsWrite, TenantCreate
-from tenancy.onboarding.models import CredentialsConnected
+    from pipeline.settings import WagenSettings
+    from tenancy.onboarding.models import CredentialsConnected
 
 READY_TIMEOUT_S = 90.0
 """How long ``wagen run`` waits for the simulators and the gateway to answer."""
@@ -115,6 +112,8 @@ def simulator_env(settings: WagenSettings) -> dict[str, str]:
 
 
 async def _wait_ready(settings: WagenSettings) -> None:
+    import aiohttp
+
     urls = [
         f"{meta_url(settings)}/_sandbox/health",
         f"{genesys_url(settings)}/_sandbox/health",
@@ -134,6 +133,12 @@ async def _wait_ready(settings: WagenSettings) -> None:
 
 
 async def _bootstrap(settings: WagenSettings) -> list[CredentialsConnected]:
+    from pipeline.runtime.onboarding import open_onboarding
+    from pipeline.runtime.resources import open_resources, tenancy_services
+    from tenancy.audit import Actor
+    from tenancy.errors import ConflictError
+    from tenancy.models import CredentialsWrite, TenantCreate
+
     actor = Actor(label="cli:sandbox", request_id=None)
     await _wait_ready(settings)
     async with open_resources(settings) as resources:

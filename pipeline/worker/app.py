@@ -49,6 +49,8 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
         # Nothing we keep is a Faust table yet; in-memory stores need no RocksDB.
         store="memory://",
         topic_partitions=settings.worker.topic_partitions,
+        # Faust's own topics (its leader election) as replicated as wagen's.
+        topic_replication_factor=settings.kafka.replication_factor,
         consumer_auto_offset_reset=settings.worker.new_group_offset,
         # Every record we produce must survive a broker failure before we move on.
         producer_acks=-1,
@@ -111,7 +113,7 @@ def create_worker_app(settings: WagenSettings) -> faust.App:
 def run_worker(settings: WagenSettings) -> None:
     """Run the worker until SIGINT/SIGTERM; Faust leaves the consumer group cleanly."""
     # The agents subscribe to wagen's topics: make sure they exist, as declared.
-    asyncio.run(ensure_declared_topics(settings.kafka))
+    asyncio.run(ensure_declared_topics(settings.kafka, settings.worker.app_id))
     app = create_worker_app(settings)
     log.info(
         "worker starting",

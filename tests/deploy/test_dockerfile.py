@@ -128,8 +128,9 @@ def test_one_image_for_gateway_worker_and_cli() -> None:
             group: click.Command = cli
             for word in container["args"]:
                 assert isinstance(group, click.Group), f"{workload}: {container['args']}"
-                assert word in group.commands, f"{workload}: no `wagen {word}`"
-                group = group.commands[word]
+                found = group.get_command(click.Context(group), word)
+                assert found is not None, f"{workload}: no `wagen {word}`"
+                group = found
 
 
 def test_processes_listen_beyond_loopback_on_the_exposed_ports() -> None:

@@ -68,6 +68,7 @@ def test_kubernetes_config_and_secret_parse(monkeypatch: pytest.MonkeyPatch) -> 
     settings = _settings_from(env, monkeypatch)
     assert settings.worker.app_id == env["WAGEN_WORKER_APP_ID"]
     assert settings.kafka.replication_factor >= 3  # production: survive a broker loss
+    assert settings.kafka.min_insync_replicas == settings.kafka.replication_factor - 1
     assert settings.log.json_lines is True
 
 

@@ -10,6 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from pipeline.kafka.client import KafkaUnavailableError
 from pipeline.kafka.producer import EventProducer
+from pipeline.kafka.topics import WA_WEBHOOKS
 from pipeline.settings import KafkaSettings, WagenSettings
 from tests.conftest import free_port
 
@@ -45,7 +46,7 @@ async def test_no_broker_is_a_bounded_clear_error() -> None:
     started = time.monotonic()
     try:
         with pytest.raises(KafkaUnavailableError, match="could not store record"):
-            await producer.publish("wa.webhooks", b"acme", b"{}")
+            await producer.publish(WA_WEBHOOKS, b"acme", b"{}")
     finally:
         await producer.stop()
     assert time.monotonic() - started < 5
@@ -55,4 +56,4 @@ async def test_use_after_stop_is_refused(settings: WagenSettings) -> None:
     producer = EventProducer(settings.kafka, publish_timeout_s=1, max_request_bytes=1 << 20)
     await producer.stop()
     with pytest.raises(RuntimeError, match="after stop"):
-        await producer.publish("wa.webhooks", b"k", b"v")
+        await producer.publish(WA_WEBHOOKS, b"k", b"v")

@@ -15,7 +15,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from pipeline.kafka.topics import TOPICS, TopicSpec, ensure_topics
+from pipeline.kafka.topics import TOPICS, TopicSpec, ensure_topics, group_topics
 from pipeline.settings import WagenSettings
 from tests.conftest import REPO_ROOT
 
@@ -99,10 +99,14 @@ async def test_too_few_partitions_is_reported_not_changed(
 
 def test_retention_is_declared_in_milliseconds() -> None:
     spec = TopicSpec("t", "p", "k", timedelta(days=7))
-    assert spec.configs() == {"cleanup.policy": "delete", "retention.ms": "604800000"}
+    assert spec.configs(2) == {
+        "cleanup.policy": "delete",
+        "retention.ms": "604800000",
+        "min.insync.replicas": "2",
+    }
 
 
-def test_cli_ensure_is_idempotent_on_the_real_topics() -> None:
+def test_cli_ensure_is_idempotent_on_the_real_topics(settings: WagenSettings) -> None:
     command = [sys.executable, "-m", "pipeline", "topics", "ensure", "--json"]
     runs = [
         subprocess.run(
@@ -110,6 +114,14 @@ def test_cli_ensure_is_idempotent_on_the_real_topics() -> None:
         )
         for _ in range(2)
     ]
-    outcomes = [json.loads(line) for line in runs[1].stdout.splitlines()]
-    assert [o["name"] for o in outcomes] == [s.name for s in TOPICS]
+    lines = [json.loads(line) for line in runs[1].stdout.splitlines()]
+    outcomes = [line for line in lines if "check" not in line]
+    # wagen's topics, then the worker group's own (Faust's leader election, one partition).
+    group = group_topics(settings.worker.app_id)
+    assert [o["name"] for o in outcomes] == [s.name for s in (*TOPICS, *group)]
     assert {o["action"] for o in outcomes} == {"unchanged"}
+    assert outcomes[-1]["partitions"] == 1
+    # Then what the cluster promises: one dev broker, one replica, noted (no warning).
+    [finding] = [line for line in lines if line.get("check") == "durability"]
+    assert finding["level"] == "ok"
+    assert "no broker may fail" in finding["message"]

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -43,8 +44,8 @@ def json_lines(result: Result) -> list[dict[str, Any]]:
 
 
 def test_wagen_registers_the_dry_run_commands() -> None:
-    assert cli.commands["parse"] is parse
-    assert cli.commands["translate"] is translate
+    assert cli.get_command(click.Context(cli), "parse") is parse
+    assert cli.get_command(click.Context(cli), "translate") is translate
     assert set(parse.commands) == {"meta"}
     assert set(translate.commands) == {"meta-to-genesys", "genesys-to-meta"}
 
@@ -246,7 +247,7 @@ def test_a_failure_nobody_foresaw_is_one_line_and_exit_1(monkeypatch: pytest.Mon
     def broken(*_args: object) -> None:
         raise RuntimeError("a bug \ud800")
 
-    monkeypatch.setattr("pipeline.cli.dryrun.split_body", broken)
+    monkeypatch.setattr("connectors.meta.webhook.split_body", broken)
     result = CliRunner().invoke(parse, ["meta", str(TEXT_SAMPLE)])
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (

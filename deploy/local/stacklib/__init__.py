@@ -4,4 +4,5 @@ Standard library only and imported from the entry script's own directory, so it 
 before the project's venv exists. One module per job; imports flow downward:
 
     errors, config  <- proc  <- apt  <- service  <- kafka, postgres, redis, openbao  <- cli
+                                                     kafka  <- cluster  <- cli
 """

@@ -8,8 +8,10 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import IO
 
+from . import cluster
 from .apt import Apt
 from .config import Config
 from .errors import StackError
@@ -98,6 +100,25 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     ):
         cmd = sub.add_parser(name, help=help_text)
         cmd.add_argument("services", nargs="+", metavar="SERVICE", help=", ".join(NAMES))
+    group = sub.add_parser(
+        "cluster",
+        help="the three-broker Kafka cluster (KRaft, three controller voters), beside the rest",
+    )
+    actions = group.add_subparsers(dest="action", required=True)
+    for name, help_text in (
+        ("up", "start the nodes that are not running"),
+        ("down", "stop every node we started"),
+        ("status", "one line per node, the active controller, the bootstrap list"),
+        ("env", "the WAGEN_KAFKA_* settings that point wagen at the cluster"),
+    ):
+        actions.add_parser(name, help=help_text)
+    for name, help_text in (
+        ("start", "start the named nodes"),
+        ("stop", "stop the named nodes (SIGTERM: a clean shutdown)"),
+        ("kill", "SIGKILL the named nodes (a crash: for fault tests)"),
+    ):
+        action = actions.add_parser(name, help=help_text)
+        action.add_argument("nodes", nargs="+", type=int, metavar="NODE", help="1, 2 or 3")
     tool = sub.add_parser(
         "kafka-tool",
         help="run a Kafka CLI on the stack's classpath, e.g. "
@@ -114,6 +135,41 @@ def cmd_kafka_tool(cfg: Config, tool: str, args: Sequence[str]) -> int:
     return subprocess.run(argv, check=False).returncode  # noqa: S603  user-chosen tool, no shell
 
 
+def cmd_cluster(cfg: Config, action: str, nodes: Sequence[int]) -> int:
+    """The cluster's commands; its lock, pids and logs are in its own directory."""
+    if action == "env":
+        for line in (
+            f"WAGEN_KAFKA_BOOTSTRAP_SERVERS={cluster.bootstrap(cfg)}",
+            "WAGEN_KAFKA_REPLICATION_FACTOR=3",
+            "WAGEN_KAFKA_MIN_INSYNC_REPLICAS=2",
+        ):
+            print(line)  # noqa: T201  this CLI's output
+        return 0
+    own = replace(cfg, state=cfg.cluster_dir)
+    own.log_dir.mkdir(parents=True, exist_ok=True)
+    selected = cluster.brokers(cfg, Apt(own.log_dir / "apt.log"), nodes or cluster.NODES)
+    if action == "status":
+        healthy = True
+        for node in selected:
+            ok, line = node.status()
+            healthy &= ok
+            print(line, flush=True)  # noqa: T201  this CLI's output
+        leader = cluster.active_controller(selected)
+        print(f"controller: {f'node {leader}' if leader else 'none elected'}")  # noqa: T201
+        print(f"bootstrap: {cluster.bootstrap(cfg)}")  # noqa: T201  this CLI's output
+        return 0 if healthy else 3
+    with stack_lock(own):
+        if action in ("up", "start"):
+            lines = cluster.up(selected)
+        elif action == "kill":
+            lines = [node.kill() for node in selected]
+        else:
+            lines = [node.down() for node in reversed(selected)]
+    for line in lines:
+        print(line, flush=True)  # noqa: T201  this CLI's output
+    return 0
+
+
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     try:
@@ -124,6 +180,8 @@ def main(argv: Sequence[str]) -> int:
             return {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.command](cfg, names)
         if args.command == "kafka-tool":
             return cmd_kafka_tool(cfg, args.tool, args.args)
+        if args.command == "cluster":
+            return cmd_cluster(cfg, args.action, getattr(args, "nodes", ()))
         names = select(args.services)
         if args.command == "stop":
             return cmd_down(cfg, names)

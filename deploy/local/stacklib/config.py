@@ -52,12 +52,15 @@ class Config:
     redis_port: int
     vault_port: int
     vault_token: str
+    cluster_dir: Path
+    cluster_port: int
 
     @classmethod
     def from_env(cls) -> Config:
         """Build the config from WAGEN_STACK_* / WAGEN_VAULT_TOKEN with the documented defaults."""
         explicit = os.environ.get("WAGEN_STACK_DIR")
         state = Path(explicit).absolute() if explicit else _default_state_dir()
+        cluster = os.environ.get("WAGEN_STACK_CLUSTER_DIR")
         return cls(
             state=state,
             kafka_port=_env_port("WAGEN_STACK_KAFKA_PORT", 9092),
@@ -66,6 +69,10 @@ class Config:
             redis_port=_env_port("WAGEN_STACK_REDIS_PORT", 6379),
             vault_port=_env_port("WAGEN_STACK_VAULT_PORT", 8200),
             vault_token=os.environ.get("WAGEN_VAULT_TOKEN") or "wagen-dev-root-token",
+            # The three-broker cluster keeps apart from the single broker: its own dir, pids,
+            # logs and ports (brokers at the port and the next two, controllers after them).
+            cluster_dir=Path(cluster).absolute() if cluster else state / "cluster",
+            cluster_port=_env_port("WAGEN_STACK_CLUSTER_PORT", 9192),
         )
 
     @property

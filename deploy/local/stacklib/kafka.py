@@ -29,6 +29,7 @@ class Kafka(Service):
     health_timeout = 90.0
     exe_marker = "kafka.Kafka"
     src = HERE / "kafka"
+    template = "server.properties"
 
     def __init__(self, cfg: Config, apt: Apt) -> None:
         super().__init__(cfg, apt)
@@ -63,6 +64,19 @@ class Kafka(Service):
     def data_dir(self) -> Path:
         return self.dir / "data"
 
+    @property
+    def shared_dir(self) -> Path:
+        """Where the classpath cache and the cluster id live (one node: its own dir)."""
+        return self.dir
+
+    def substitutions(self) -> dict[str, object]:
+        """The values of the template's placeholders."""
+        return {
+            "broker_port": self.cfg.kafka_port,
+            "controller_port": self.cfg.kafka_controller_port,
+            "log_dirs": self.data_dir,
+        }
+
     def describe(self) -> str:
         return f"Apache Kafka {self.version}, KRaft"
 
@@ -89,7 +103,8 @@ class Kafka(Service):
     def classpath(self) -> str:
         """Runtime classpath from the pom, cached until the pom changes or a jar disappears."""
         pom = self.src / "pom.xml"
-        cp_file, stamp = self.dir / "classpath.txt", self.dir / "classpath.pom.sha256"
+        cp_file = self.shared_dir / "classpath.txt"
+        stamp = self.shared_dir / "classpath.pom.sha256"
         digest = hashlib.sha256(pom.read_bytes()).hexdigest()
         if cp_file.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
             cp = cp_file.read_text().strip()
@@ -121,13 +136,9 @@ class Kafka(Service):
 
     def render_props(self) -> None:
         """Fill the project's server.properties template with this stack's ports and dirs."""
-        source = self.src / "server.properties"
+        source = self.src / self.template
         try:
-            text = string.Template(source.read_text()).substitute(
-                broker_port=self.cfg.kafka_port,
-                controller_port=self.cfg.kafka_controller_port,
-                log_dirs=self.data_dir,
-            )
+            text = string.Template(source.read_text()).substitute(self.substitutions())
         except (KeyError, ValueError) as exc:
             raise StackError(f"kafka: bad placeholder in {source}: {exc}") from None
         self.props.write_text(text)
@@ -160,7 +171,7 @@ class Kafka(Service):
         self.render_props()
         if (self.data_dir / "meta.properties").is_file():
             return  # formatted on an earlier run: keep topics and offsets
-        id_file = self.dir / "cluster.id"
+        id_file = self.shared_dir / "cluster.id"
         if not id_file.is_file():
             id_file.write_text(self.new_cluster_id() + "\n")
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -131,6 +131,10 @@ class Service(ABC):
                 )
             self.after_start()
             return self.line("up", f"already running, pid {pid}")
+        return self.confirm(*self.launch())
+
+    def launch(self) -> tuple[subprocess.Popen[bytes], float]:
+        """Prepare and spawn the server, without waiting for it (a quorum starts together)."""
         self.check_ports()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.prepare()
@@ -138,7 +142,12 @@ class Service(ABC):
         argv, env, user = self.command()
         started = time.monotonic()
         proc = spawn(argv, self.log, self.process_cwd(), env, user)
+        self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         self.pid_file.write_text(f"{proc.pid}\n")
+        return proc, started
+
+    def confirm(self, proc: subprocess.Popen[bytes], started: float) -> str:
+        """Wait until a launched server is healthy; stop it and raise if it is not."""
         if not self.wait_healthy(proc, self.health_timeout):
             died = proc.poll() is not None
             self._terminate(proc.pid)

@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from connectors.signatures import SIGNATURE_HEADER, sign_genesys, sign_meta
+from pipeline.kafka.topics import GENESYS_WEBHOOKS, WA_EVENTS, WA_WEBHOOKS, dlq_topic
 from tests.conftest import free_port
 from tests.integration.acceptance.stack import (
     OUTBOUND_SECRET,
@@ -250,19 +251,19 @@ async def test_a_conversation_is_counted_by_the_gateway_and_the_worker(
     assert worker.value("wagen_retries_total", tenant=me) == 0
 
     # The sampler reports the group's lag (all caught up by now) and every DLQ's size.
-    lag = {"group": unique_name, "topic": "wa.events"}
+    lag = {"group": unique_name, "topic": WA_EVENTS}
     sampled = await scrape_until(
         http,
         worker_metrics,
         lambda s: (
             s.has("wagen_consumer_lag_records", **lag)
             and s.value("wagen_consumer_lag_records", **lag) == 0
-            and s.has("wagen_dlq_records", topic="wa.events.dlq")
+            and s.has("wagen_dlq_records", topic=dlq_topic(WA_EVENTS))
         ),
         timeout_s=20,
     )
     assert sampled.value("wagen_consumer_lag_records", **lag) == 0
-    for dlq in ("wa.webhooks.dlq", "wa.events.dlq", "genesys.webhooks.dlq"):
+    for dlq in map(dlq_topic, (WA_WEBHOOKS, WA_EVENTS, GENESYS_WEBHOOKS)):
         assert sampled.has("wagen_dlq_records", topic=dlq)
     sampled_at = sampled.value("wagen_kafka_sample_timestamp_seconds", group=unique_name)
     assert sampled_at > time.time() - 60
@@ -287,12 +288,12 @@ async def test_a_conversation_is_counted_by_the_gateway_and_the_worker(
     assert front.value("wagen_webhooks_stored_total", source="meta", tenant=me) == MESSAGES
     assert front.value("wagen_webhooks_stored_total", source="genesys", tenant=me) == 1
     assert (
-        front.value("wagen_kafka_produce_duration_seconds_count", topic="wa.webhooks", outcome="ok")
+        front.value("wagen_kafka_produce_duration_seconds_count", topic=WA_WEBHOOKS, outcome="ok")
         == MESSAGES
     )
     assert (
         front.value(
-            "wagen_kafka_produce_duration_seconds_count", topic="genesys.webhooks", outcome="ok"
+            "wagen_kafka_produce_duration_seconds_count", topic=GENESYS_WEBHOOKS, outcome="ok"
         )
         == 1
     )

@@ -34,7 +34,7 @@ def test_a_topic_summary_adds_up_its_partitions() -> None:
             PartitionFacts(0, 1, (1, 2), (1, 2), 5, 15, 1000),
             PartitionFacts(1, 2, (2, 1), (2,), 0, 7, 24),
         ),
-        {"retention.ms": "604800000", "cleanup.policy": "delete"},
+        {"retention.ms": "604800000", "cleanup.policy": "delete", "min.insync.replicas": "2"},
     )
     assert facts.summary() == {
         "name": "wa.events",
@@ -43,6 +43,7 @@ def test_a_topic_summary_adds_up_its_partitions() -> None:
         "replication_factor": 2,
         "retention_ms": 604_800_000,
         "cleanup_policy": "delete",
+        "min_insync_replicas": 2,
         "size_bytes": 1024,
         "end_offset_sum": 22,
         "records": 17,

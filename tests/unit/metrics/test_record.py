@@ -6,6 +6,7 @@ import time
 import uuid
 
 from connectors.meta.payload import MetaPayloadError
+from pipeline.kafka.topics import GENESYS_WEBHOOKS, WA_EVENTS, WA_WEBHOOKS
 from pipeline.metrics import record
 from pipeline.worker.records import dlq_headers
 from tenancy.errors import QuotaExceededError, RateLimitedError
@@ -66,14 +67,14 @@ def test_a_delivery_without_a_received_time_skips_the_latency() -> None:
 
 def test_failures_are_counted_on_the_topic_written_to_with_a_bounded_reason() -> None:
     tenant = _tenant()
-    record.failure_routed("retry", "wa.events", "genesys_rate_limited", tenant)
-    record.failure_routed("held", "wa.events", "monthly_quota_exceeded", tenant)
-    record.failure_routed("dlq", "genesys.webhooks", "ValueError", tenant)
-    record.failure_routed("dlq", "genesys.webhooks", "retries_exhausted", tenant)
+    record.failure_routed("retry", WA_EVENTS, "genesys_rate_limited", tenant)
+    record.failure_routed("held", WA_EVENTS, "monthly_quota_exceeded", tenant)
+    record.failure_routed("dlq", GENESYS_WEBHOOKS, "ValueError", tenant)
+    record.failure_routed("dlq", GENESYS_WEBHOOKS, "retries_exhausted", tenant)
     assert (
         value(
             "wagen_retries_total",
-            topic="wa.events.retry",
+            topic=f"{WA_EVENTS}.retry",
             reason="genesys_rate_limited",
             tenant=tenant,
         )
@@ -82,13 +83,13 @@ def test_failures_are_counted_on_the_topic_written_to_with_a_bounded_reason() ->
     assert (
         value(
             "wagen_events_held_total",
-            topic="wa.events.held",
+            topic=f"{WA_EVENTS}.held",
             reason="monthly_quota_exceeded",
             tenant=tenant,
         )
         == 1
     )
-    dlq = {"topic": "genesys.webhooks.dlq", "tenant": tenant}
+    dlq = {"topic": f"{GENESYS_WEBHOOKS}.dlq", "tenant": tenant}
     assert value("wagen_dlq_written_total", reason="other", **dlq) == 1
     assert value("wagen_dlq_written_total", reason="retries_exhausted", **dlq) == 1
 
@@ -97,12 +98,12 @@ def test_a_split_dlq_record_is_read_from_its_headers() -> None:
     tenant = _tenant()
     headers = dlq_headers(
         {"tenant_id": tenant.encode()},
-        source_topic="wa.webhooks",
+        source_topic=WA_WEBHOOKS,
         error_code=MetaPayloadError.code,
         error="entry[0].changes: field required",
     )
-    record.dead_lettered("wa.webhooks", headers)
-    labels = {"topic": "wa.webhooks.dlq", "reason": "meta_payload_invalid", "tenant": tenant}
+    record.dead_lettered(WA_WEBHOOKS, headers)
+    labels = {"topic": f"{WA_WEBHOOKS}.dlq", "reason": "meta_payload_invalid", "tenant": tenant}
     assert value("wagen_dlq_written_total", **labels) == 1
 
 
