@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from pipeline.kafka.topics import GENESYS_WEBHOOKS, WA_EVENTS
 from tenancy import audit
 from tenancy.audit import Actor
 from tenancy.errors import AuthenticationError
@@ -331,8 +332,8 @@ async def test_every_operator_page_and_live_part_renders(
         "/console/tenants": "<h1>Tenants</h1>",
         "/console/ops/health": "Consumer lag",
         "/console/ops/health/live": "data-live-body",
-        "/console/ops/dlq?topic=genesys.webhooks": "Dead letters of genesys.webhooks",
-        "/console/ops/held?topic=genesys.webhooks": "Held on genesys.webhooks.held",
+        f"/console/ops/dlq?topic={GENESYS_WEBHOOKS}": f"Dead letters of {GENESYS_WEBHOOKS}",
+        f"/console/ops/held?topic={GENESYS_WEBHOOKS}": f"Held on {GENESYS_WEBHOOKS}.held",
         f"/console/t/{tenant_id}/connections/live": "data-live-body",
         f"/console/t/{tenant_id}/usage?days=90": "last 90 days",
     }
@@ -343,10 +344,10 @@ async def test_every_operator_page_and_live_part_renders(
         assert marker in text, path
     unknown_topic = await console.get("/console/ops/dlq?topic=nonsense")
     assert unknown_topic.status == 404
-    bad_ref = await console.get("/console/ops/dlq/confirm?topic=wa.events&ref=nope")
+    bad_ref = await console.get(f"/console/ops/dlq/confirm?topic={WA_EVENTS}&ref=nope")
     assert bad_ref.status == 400
     unconfirmed = await console.post(
-        "/console/ops/dlq/replay", topic="wa.events", ref="wa.events.dlq:0:0"
+        "/console/ops/dlq/replay", topic=WA_EVENTS, ref=f"{WA_EVENTS}.dlq:0:0"
     )
     assert unconfirmed.status == 400
 

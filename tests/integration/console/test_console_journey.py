@@ -19,6 +19,7 @@ from connectors.sandbox.meta_state import NumberConfig
 from connectors.signatures import SIGNATURE_HEADER, sign_genesys
 from pipeline.console.doctor import StoredFactsDoctor
 from pipeline.console.pipeline_health import read_health
+from pipeline.kafka.topics import GENESYS_WEBHOOKS, WA_EVENTS, WA_WEBHOOKS
 from pipeline.settings import WagenSettings
 from pipeline.store.journey_reads import Journey, read_journey
 from tenancy.audit import Actor
@@ -141,20 +142,20 @@ async def test_the_journey_of_a_sandbox_message_both_ways(
         [delivered] = [s for s in inbound.steps if s.step == "delivered"]
         webhook = delivered.detail["webhook"]
         genesys_message_id = delivered.detail["genesysMessageId"]
-        assert webhook["topic"] == "wa.webhooks"
+        assert webhook["topic"] == WA_WEBHOOKS
         assert delivered.position is not None
-        assert delivered.position.topic == "wa.events"
+        assert delivered.position.topic == WA_EVENTS
         assert genesys_message_id
         assert [s.correlation_id for s in outbound.steps if s.step == "delivered"] == [correlation]
         assert [s.step for s in retried.steps] == ["retry", "delivered"]
         retry_step, final = retried.steps
-        assert retry_step.detail["to"] == "wa.events.retry"
+        assert retry_step.detail["to"] == f"{WA_EVENTS}.retry"
         assert retry_step.detail["code"] == "genesys_retryable"
         assert final.position is not None
-        assert final.position.topic == "wa.events.retry"
+        assert final.position.topic == f"{WA_EVENTS}.retry"
         assert final.attempt == 2
         assert [f["attempt"] for f in final.detail["failures"]] == [1]
-        assert final.detail["origin"]["topic"] == "wa.events"  # its first copy, kept
+        assert final.detail["origin"]["topic"] == WA_EVENTS  # its first copy, kept
 
         # The connections' "last webhook": Meta's newest is the retried message, Genesys's
         # the agent's reply (Meta's status of that reply counts as Meta's).
@@ -172,10 +173,10 @@ async def test_the_journey_of_a_sandbox_message_both_ways(
         health = await read_health(tenancy_settings.kafka, unique_name)
         assert health.error is None
         assert health.lag_note is None
-        assert {"wa.webhooks", "wa.events", "genesys.webhooks"} <= set(health.lag)
+        assert {WA_WEBHOOKS, WA_EVENTS, GENESYS_WEBHOOKS} <= set(health.lag)
         flows = {f.topic: f.total for f in health.flow}
-        assert flows["wa.webhooks"] >= 3  # two messages and a status, at least (shared topic)
-        assert flows["genesys.webhooks"] >= 1
+        assert flows[WA_WEBHOOKS] >= 3  # two messages and a status, at least (shared topic)
+        assert flows[GENESYS_WEBHOOKS] >= 1
 
         key = await tenancy.keys.create(tenant.tenant_id, "console", admin)
         page = await new_page(browser)
@@ -191,14 +192,14 @@ async def test_the_journey_of_a_sandbox_message_both_ways(
         timeline = page.locator("ol.timeline")
         await expect(timeline).to_contain_text("Meta's webhook received and stored")
         await expect(timeline).to_contain_text(
-            f"wa.webhooks · partition {webhook['partition']} · offset {webhook['offset']}"
+            f"{WA_WEBHOOKS} · partition {webhook['partition']} · offset {webhook['offset']}"
         )
         await expect(timeline).to_contain_text("Split into one event per message")
         await expect(timeline).to_contain_text("Claimed by a worker")
         await expect(timeline).to_contain_text("Delivered to Genesys")
         await expect(timeline).to_contain_text(genesys_message_id)
         await expect(timeline).to_contain_text(
-            f"wa.events · partition {delivered.position.partition} · offset "
+            f"{WA_EVENTS} · partition {delivered.position.partition} · offset "
             f"{delivered.position.offset}"
         )
         await expect(page.locator("main")).to_contain_text(str(delivered.correlation_id))
@@ -208,7 +209,7 @@ async def test_the_journey_of_a_sandbox_message_both_ways(
         await page.get_by_role("link", name=f"Journey of {genesys_id}").click()
         timeline = page.locator("ol.timeline")
         await expect(timeline).to_contain_text("Genesys's webhook (the agent's message) received")
-        await expect(timeline).to_contain_text("genesys.webhooks · partition")
+        await expect(timeline).to_contain_text(f"{GENESYS_WEBHOOKS} · partition")
         await expect(timeline).to_contain_text("Sent to WhatsApp (Meta)")
         await expect(timeline).to_contain_text(sent["wamid"])
         await expect(timeline).to_contain_text("Meta reported delivered: receipt sent to Genesys")
@@ -218,11 +219,11 @@ async def test_the_journey_of_a_sandbox_message_both_ways(
         await page.go_back()
         await page.get_by_role("link", name=f"Journey of {retried_id}").click()
         timeline = page.locator("ol.timeline")
-        await expect(timeline).to_contain_text("Attempt failed — waiting on wa.events.retry")
+        await expect(timeline).to_contain_text(f"Attempt failed — waiting on {WA_EVENTS}.retry")
         await expect(timeline).to_contain_text("genesys_retryable")
         await expect(timeline).to_contain_text("Waits until")
         await expect(timeline).to_contain_text("Delivered to Genesys")
-        await expect(timeline).to_contain_text("wa.events.retry · partition")
+        await expect(timeline).to_contain_text(f"{WA_EVENTS}.retry · partition")
         await expect(timeline).to_contain_text("Earlier failed attempts")
         await shoot(page, "journey-retried")
 

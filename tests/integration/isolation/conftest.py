@@ -8,9 +8,11 @@ from tests.integration.acceptance.stack import (  # noqa: F401  (fixtures, regis
     workers,
 )
 from tests.integration.tenancy.conftest import (  # noqa: F401  (fixtures, registered by import)
+    gateway_port,
     pool,
     redis,
     tenancy,
     tenancy_settings,
     vault,
+    vendor_sims,
 )

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 
 import asyncpg
 import pytest
@@ -59,19 +60,21 @@ async def test_admin_jwt_with_the_role_is_accepted(client: Client) -> None:
     ("token", "status"),
     [
         # Signed with the tenant key, with the admin role and even the admin audience.
-        (tenant_jwt(None, roles=["wagen-admin"], aud="wagen-admin"), 403),
+        (lambda: tenant_jwt(None, roles=["wagen-admin"], aud="wagen-admin"), 403),
         # The admin key, but no audience, or another one.
-        (admin_jwt(aud=None), 401),
-        (admin_jwt(aud="wagen-tenants"), 401),
+        (lambda: admin_jwt(aud=None), 401),
+        (lambda: admin_jwt(aud="wagen-tenants"), 401),
         # The admin key and audience, but not the role.
-        (admin_jwt(roles=["viewer"]), 403),
+        (lambda: admin_jwt(roles=["viewer"]), 403),
     ],
     ids=["tenant-key", "no-aud", "other-aud", "no-role"],
 )
 async def test_admin_jwts_need_their_own_key_audience_and_role(
-    client: Client, token: str, status: int
+    client: Client, token: Callable[[], str], status: int
 ) -> None:
-    response = await client.get("/tenants", headers={"Authorization": f"Bearer {token}"})
+    # Signed when the test runs, not when it is collected: a long suite outlives the expiry.
+    headers = {"Authorization": f"Bearer {token()}"}
+    response = await client.get("/tenants", headers=headers)
     assert response.status == status, await response.json()
 
 
